@@ -1,0 +1,58 @@
+"""One error vocabulary for every presenter (HTTP, CLI).
+
+Errors name *what* went wrong in domain words; they carry no status codes. The web layer owns
+the single table that turns each class into an HTTP status and the RealWorld error envelope.
+"""
+
+
+class BroadsheetError(Exception):
+    """Base of every error the domain and services raise on purpose."""
+
+
+class NotFound(BroadsheetError):
+    """The thing named by ``what`` (``article``, ``profile``, ``comment``) does not exist."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what
+
+
+class AlreadyExists(BroadsheetError):
+    """A unique value is taken; ``field`` names it (``username``, ``email``, ``slug``)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} has already been taken")
+        self.field = field
+
+
+class Forbidden(BroadsheetError):
+    """The viewer may not change ``what``: it belongs to someone else."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} forbidden")
+        self.what = what
+
+
+class Invalid(BroadsheetError):
+    """An input value breaks a rule; ``reason`` is readable by the person who sent it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field} {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class Unauthorized(BroadsheetError):
+    """The request does not prove who is asking."""
+
+
+class TokenMissing(Unauthorized):
+    """No credentials were sent where they are required."""
+
+
+class TokenInvalid(Unauthorized):
+    """The token is malformed, badly signed, expired, or names a user who no longer exists."""
+
+
+class InvalidCredentials(Unauthorized):
+    """Login with an unknown email or a wrong password (deliberately not saying which)."""

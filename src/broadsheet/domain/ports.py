@@ -1,0 +1,190 @@
+"""The ports: what services need from the outside world, as small Protocols.
+
+The docstrings are the contract. Every adapter (SQL, the in-memory reference store, later
+MongoDB) passes the same contract tests in ``tests/contract``.
+
+Repositories never commit. Lookups by username are case-insensitive (see
+``rules.username_key``); every other match is exact. ``viewer_id`` is the user asking, or
+``None`` for an anonymous request, and decides ``following`` and ``favorited``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from broadsheet.domain.models import (
+    Article,
+    ArticleFilter,
+    ArticleSummary,
+    ArticleView,
+    Comment,
+    CommentView,
+    NewArticle,
+    NewUser,
+    Page,
+    Profile,
+    User,
+)
+
+
+class Users(Protocol):
+    async def add(self, new: NewUser) -> User:
+        """Store a new user. Raises ``AlreadyExists("username" | "email")``."""
+        ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None:
+        """``email`` is already normalised (lower case)."""
+        ...
+
+    async def get_by_username(self, username: str) -> User | None: ...
+
+    async def update(self, user: User) -> User:
+        """Overwrite the user's fields. Raises ``AlreadyExists("username" | "email")``."""
+        ...
+
+    async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
+        """The named user as the viewer sees them, in one round trip."""
+        ...
+
+
+class Follows(Protocol):
+    async def add(self, *, follower_id: int, followee_id: int) -> None:
+        """Idempotent, also under concurrency: never a duplicate, never an error."""
+        ...
+
+    async def remove(self, *, follower_id: int, followee_id: int) -> None:
+        """Idempotent: removing a follow that does not exist does nothing."""
+        ...
+
+
+class Articles(Protocol):
+    async def add(self, new: NewArticle) -> Article:
+        """Store an article and its tags. Raises ``AlreadyExists("slug")`` and then leaves
+        the unit of work usable, so the caller may retry with another slug."""
+        ...
+
+    async def get_by_slug(self, slug: str) -> Article | None: ...
+
+    async def update(self, article: Article) -> Article:
+        """Overwrite the fields and the tag set. Raises ``AlreadyExists("slug")`` as ``add``."""
+        ...
+
+    async def delete(self, article_id: int) -> None:
+        """Delete the article with its tags, comments and favorites."""
+        ...
+
+    async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None: ...
+
+    async def find(
+        self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        """Matching articles, newest first (ties broken by newest id), and their total.
+
+        A bounded number of round trips whatever the page size: no per-article queries.
+        """
+        ...
+
+    async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
+        """Articles by the users the viewer follows, ordered and counted as ``find``."""
+        ...
+
+
+class Favorites(Protocol):
+    async def add(self, *, user_id: int, article_id: int) -> None:
+        """Idempotent, also under concurrency."""
+        ...
+
+    async def remove(self, *, user_id: int, article_id: int) -> None:
+        """Idempotent."""
+        ...
+
+
+class Comments(Protocol):
+    async def add(
+        self, *, article_id: int, author_id: int, body: str, created_at: datetime
+    ) -> Comment:
+        """Store a comment; the store assigns its integer id."""
+        ...
+
+    async def get(self, comment_id: int) -> Comment | None: ...
+
+    async def delete(self, comment_id: int) -> None: ...
+
+    async def list_for(self, article_id: int, *, viewer_id: int | None) -> list[CommentView]:
+        """The article's comments, oldest first (ties by id), in one round trip."""
+        ...
+
+
+class Tags(Protocol):
+    async def popular(self) -> list[str]:
+        """Every tag in use, most used first, ties alphabetical. Never capped."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``async with uow:`` opens it; leaving without ``commit()`` rolls back.
+
+    A unit of work is used for one use case and then thrown away.
+    """
+
+    users: Users
+    follows: Follows
+    articles: Articles
+    favorites: Favorites
+    comments: Comments
+    tags: Tags
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """True when ``password`` matches; never raises for a wrong password."""
+        ...
+
+
+class TokenCodec(Protocol):
+    def issue(self, user_id: int) -> str: ...
+
+    def read(self, token: str) -> int:
+        """The user id the token was issued for. Raises ``TokenInvalid``."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC."""
+        ...
+
+
+class Storage(Protocol):
+    """A configured backend: hands out units of work and owns the connections behind them."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new, not yet entered unit of work."""
+        ...
+
+    async def migrate(self) -> None:
+        """Bring the schema (tables, indexes, validators) up to date. Idempotent."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,181 @@
+"""Articles: writing, reading, listing, the feed and favorites."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from broadsheet.domain import rules
+from broadsheet.domain.errors import AlreadyExists, Forbidden, NotFound
+from broadsheet.domain.models import (
+    UNCHANGED,
+    Article,
+    ArticleFilter,
+    ArticleSummary,
+    ArticleView,
+    Change,
+    NewArticle,
+    Page,
+)
+from broadsheet.domain.ports import Clock, UnitOfWork
+from broadsheet.services import lookups
+
+
+async def create(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    author_id: int,
+    title: str | None,
+    description: str | None,
+    body: str | None,
+    tags: Iterable[str] = (),
+) -> ArticleView:
+    title = rules.required_text("title", title)
+    description = rules.required_text("description", description)
+    body = rules.required_text("body", body)
+    tag_set = rules.tags(tags)
+    async with uow:
+        author = await lookups.viewer(uow, author_id)
+        created_at = rules.timestamp(clock.now())
+
+        def store(slug: str) -> Awaitable[Article]:
+            return uow.articles.add(
+                NewArticle(
+                    slug=slug,
+                    title=title,
+                    description=description,
+                    body=body,
+                    tags=tag_set,
+                    author_id=author.id,
+                    created_at=created_at,
+                )
+            )
+
+        article = await _with_free_slug(title, store)
+        view = await _view(uow, article.slug, viewer_id=author.id)
+        await uow.commit()
+    return view
+
+
+async def show(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> ArticleView:
+    async with uow:
+        return await _view(uow, slug, viewer_id=viewer_id)
+
+
+async def update(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    slug: str,
+    viewer_id: int,
+    title: Change[str | None] = UNCHANGED,
+    description: Change[str | None] = UNCHANGED,
+    body: Change[str | None] = UNCHANGED,
+    tags: Change[Iterable[str]] = UNCHANGED,
+) -> ArticleView:
+    """Only the author may edit. A new title brings a new slug; ``tags=()`` removes them all."""
+    async with uow:
+        article = await _owned(uow, slug, viewer_id)
+        old_title = article.title
+        if title is not UNCHANGED:
+            article = replace(article, title=rules.required_text("title", title))
+        if description is not UNCHANGED:
+            article = replace(article, description=rules.required_text("description", description))
+        if body is not UNCHANGED:
+            article = replace(article, body=rules.required_text("body", body))
+        if tags is not UNCHANGED:
+            article = replace(article, tags=rules.tags(tags))
+        article = replace(article, updated_at=_later(clock.now(), article.updated_at))
+
+        if rules.slug_for(article.title) == rules.slug_for(old_title):
+            article = await uow.articles.update(article)
+        else:
+            changed = article
+            article = await _with_free_slug(
+                article.title, lambda slug: uow.articles.update(replace(changed, slug=slug))
+            )
+        view = await _view(uow, article.slug, viewer_id=viewer_id)
+        await uow.commit()
+    return view
+
+
+async def delete(uow: UnitOfWork, *, slug: str, viewer_id: int) -> None:
+    async with uow:
+        article = await _owned(uow, slug, viewer_id)
+        await uow.articles.delete(article.id)
+        await uow.commit()
+
+
+async def find(
+    uow: UnitOfWork,
+    *,
+    filters: ArticleFilter,
+    viewer_id: int | None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Page[ArticleSummary]:
+    size, start = rules.page_bounds(limit, offset)
+    async with uow:
+        return await uow.articles.find(filters, viewer_id=viewer_id, limit=size, offset=start)
+
+
+async def feed(
+    uow: UnitOfWork, *, viewer_id: int, limit: int | None = None, offset: int | None = None
+) -> Page[ArticleSummary]:
+    size, start = rules.page_bounds(limit, offset)
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        return await uow.articles.feed(viewer_id=viewer.id, limit=size, offset=start)
+
+
+async def favorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        article = await lookups.article(uow, slug)
+        await uow.favorites.add(user_id=viewer.id, article_id=article.id)
+        view = await _view(uow, slug, viewer_id=viewer.id)
+        await uow.commit()
+    return view
+
+
+async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        article = await lookups.article(uow, slug)
+        await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
+        view = await _view(uow, slug, viewer_id=viewer.id)
+        await uow.commit()
+    return view
+
+
+async def _owned(uow: UnitOfWork, slug: str, viewer_id: int) -> Article:
+    """The article, if the viewer wrote it: 404 before 403, and only for a real viewer."""
+    viewer = await lookups.viewer(uow, viewer_id)
+    article = await lookups.article(uow, slug)
+    if article.author_id != viewer.id:
+        raise Forbidden("article")
+    return article
+
+
+async def _view(uow: UnitOfWork, slug: str, *, viewer_id: int | None) -> ArticleView:
+    view = await uow.articles.view(slug, viewer_id=viewer_id)
+    if view is None:
+        raise NotFound("article")
+    return view
+
+
+async def _with_free_slug(title: str, store: Callable[[str], Awaitable[Article]]) -> Article:
+    """Store under the first slug the database accepts (its unique constraint decides)."""
+    for slug in rules.slug_candidates(title):
+        try:
+            return await store(slug)
+        except AlreadyExists:
+            continue
+    raise AlreadyExists("slug")
+
+
+def _later(now: datetime, previous: datetime) -> datetime:
+    """``updatedAt`` moves forward on every edit, even two edits within one millisecond."""
+    return max(rules.timestamp(now), previous + timedelta(milliseconds=1))

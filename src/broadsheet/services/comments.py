@@ -1,0 +1,52 @@
+"""Comments on articles."""
+
+from __future__ import annotations
+
+from broadsheet.domain import rules
+from broadsheet.domain.errors import Forbidden, NotFound
+from broadsheet.domain.models import CommentView
+from broadsheet.domain.ports import Clock, UnitOfWork
+from broadsheet.services import lookups
+
+
+async def add(
+    uow: UnitOfWork, *, clock: Clock, slug: str, viewer_id: int, body: str | None
+) -> CommentView:
+    text = rules.required_text("body", body)
+    async with uow:
+        author = await lookups.viewer(uow, viewer_id)
+        article = await lookups.article(uow, slug)
+        comment = await uow.comments.add(
+            article_id=article.id,
+            author_id=author.id,
+            body=text,
+            created_at=rules.timestamp(clock.now()),
+        )
+        await uow.commit()
+    return CommentView(
+        id=comment.id,
+        body=comment.body,
+        created_at=comment.created_at,
+        updated_at=comment.updated_at,
+        author=author.as_profile(following=False),
+    )
+
+
+async def list_for(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> list[CommentView]:
+    async with uow:
+        article = await lookups.article(uow, slug)
+        return await uow.comments.list_for(article.id, viewer_id=viewer_id)
+
+
+async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int) -> None:
+    """Only the comment's author may delete it; the id must belong to that article."""
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        article = await lookups.article(uow, slug)
+        comment = await uow.comments.get(comment_id)
+        if comment is None or comment.article_id != article.id:
+            raise NotFound("comment")
+        if comment.author_id != viewer.id:
+            raise Forbidden("comment")
+        await uow.comments.delete(comment.id)
+        await uow.commit()

@@ -1,0 +1,20 @@
+"""Lookups shared by use cases that need an existing viewer or article."""
+
+from broadsheet.domain.errors import NotFound, TokenInvalid
+from broadsheet.domain.models import Article, User
+from broadsheet.domain.ports import UnitOfWork
+
+
+async def viewer(uow: UnitOfWork, viewer_id: int) -> User:
+    """The viewer's account; a token for a user who no longer exists is revoked."""
+    user = await uow.users.get(viewer_id)
+    if user is None:
+        raise TokenInvalid
+    return user
+
+
+async def article(uow: UnitOfWork, slug: str) -> Article:
+    found = await uow.articles.get_by_slug(slug)
+    if found is None:
+        raise NotFound("article")
+    return found

@@ -1,0 +1,43 @@
+"""Profiles and follows."""
+
+from __future__ import annotations
+
+from broadsheet.domain.errors import Invalid, NotFound
+from broadsheet.domain.models import Profile, User
+from broadsheet.domain.ports import UnitOfWork
+from broadsheet.services import lookups
+
+
+async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Profile:
+    async with uow:
+        profile = await uow.users.profile(username, viewer_id=viewer_id)
+    if profile is None:
+        raise NotFound("profile")
+    return profile
+
+
+async def follow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        followee = await _existing(uow, username)
+        if followee.id == viewer.id:
+            raise Invalid("profile", "cannot follow yourself")
+        await uow.follows.add(follower_id=viewer.id, followee_id=followee.id)
+        await uow.commit()
+    return followee.as_profile(following=True)
+
+
+async def unfollow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
+    async with uow:
+        viewer = await lookups.viewer(uow, viewer_id)
+        followee = await _existing(uow, username)
+        await uow.follows.remove(follower_id=viewer.id, followee_id=followee.id)
+        await uow.commit()
+    return followee.as_profile(following=False)
+
+
+async def _existing(uow: UnitOfWork, username: str) -> User:
+    user = await uow.users.get_by_username(username)
+    if user is None:
+        raise NotFound("profile")
+    return user

@@ -1,0 +1,94 @@
+"""Accounts: sign up, log in, read and change one's own account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from broadsheet.domain import rules
+from broadsheet.domain.errors import InvalidCredentials
+from broadsheet.domain.models import UNCHANGED, Change, NewUser, User
+from broadsheet.domain.ports import PasswordHasher, TokenCodec, UnitOfWork
+from broadsheet.services import lookups
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A user and a fresh token for them."""
+
+    user: User
+    token: str
+
+
+async def register(
+    uow: UnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    tokens: TokenCodec,
+    username: str | None,
+    email: str | None,
+    password: str | None,
+) -> SignedIn:
+    new = NewUser(
+        username=rules.username(username),
+        email=rules.email(email),
+        password_hash=hasher.hash(rules.password(password)),
+    )
+    async with uow:
+        user = await uow.users.add(new)
+        await uow.commit()
+    return SignedIn(user, tokens.issue(user.id))
+
+
+async def login(
+    uow: UnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    tokens: TokenCodec,
+    email: str | None,
+    password: str | None,
+) -> SignedIn:
+    address = rules.required_text("email", email).lower()
+    secret = rules.present("password", password)
+    async with uow:
+        user = await uow.users.get_by_email(address)
+    if user is None:
+        hasher.hash(secret)  # spend the same time as a real check: no account enumeration
+        raise InvalidCredentials
+    if not hasher.verify(user.password_hash, secret):
+        raise InvalidCredentials
+    return SignedIn(user, tokens.issue(user.id))
+
+
+async def current(uow: UnitOfWork, *, user_id: int) -> User:
+    async with uow:
+        return await lookups.viewer(uow, user_id)
+
+
+async def update(
+    uow: UnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    tokens: TokenCodec,
+    user_id: int,
+    username: Change[str | None] = UNCHANGED,
+    email: Change[str | None] = UNCHANGED,
+    password: Change[str | None] = UNCHANGED,
+    bio: Change[str | None] = UNCHANGED,
+    image: Change[str | None] = UNCHANGED,
+) -> SignedIn:
+    """Change any of the fields; uniqueness is checked by the store, one's own values are fine."""
+    async with uow:
+        user = await lookups.viewer(uow, user_id)
+        if username is not UNCHANGED:
+            user = replace(user, username=rules.username(username))
+        if email is not UNCHANGED:
+            user = replace(user, email=rules.email(email))
+        if password is not UNCHANGED:
+            user = replace(user, password_hash=hasher.hash(rules.password(password)))
+        if bio is not UNCHANGED:
+            user = replace(user, bio=rules.optional_text(bio))
+        if image is not UNCHANGED:
+            user = replace(user, image=rules.optional_text(image))
+        user = await uow.users.update(user)
+        await uow.commit()
+    return SignedIn(user, tokens.issue(user.id))
