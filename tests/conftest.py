@@ -1,0 +1,83 @@
+"""Fixtures that build real databases, one per selected backend, and the app over each.
+
+``BROADSHEET_TEST_BACKENDS`` (comma list of memory, sqlite, postgresql, mariadb; default
+sqlite) picks the backends the API suite runs on. The contract suite always adds ``memory``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from broadsheet.domain.ports import Storage
+from broadsheet.settings import Settings
+from broadsheet.storage import open_storage
+from broadsheet.web.app import create_app
+from tests import databases
+
+BACKENDS = databases.selected_backends()
+CONTRACT_BACKENDS = ["memory", *[b for b in BACKENDS if b != "memory"]]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Created lazily, one per backend, dropped when the run ends."""
+    created: dict[str, str] = {}
+    workdir: Path = tmp_path_factory.mktemp("databases")
+
+    class Lazy(dict[str, str]):
+        def __missing__(self, backend: str) -> str:
+            created[backend] = self[backend] = databases.create_database(backend, workdir)
+            return created[backend]
+
+    yield Lazy()
+    for backend, url in created.items():
+        databases.drop_database(backend, url)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=CONTRACT_BACKENDS)
+def contract_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def storage(contract_backend: str, database_urls: dict[str, str]) -> AsyncIterator[Storage]:
+    """An open, empty store of every backend: what the contract tests run against."""
+    url = database_urls[contract_backend]
+    store = open_storage(url)
+    await databases.empty(store)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def settings(backend: str, database_urls: dict[str, str]) -> Settings:
+    url = database_urls[backend]
+    return Settings(database_url=url, secret_key="test-secret-key-0123456789abcdef", auto_migrate=False)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    await databases.empty_at(settings.database_url)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the API; paths are relative to ``/api``."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as http:
+        yield http
