@@ -64,7 +64,9 @@ async def storage(contract_backend: str, database_urls: dict[str, str]) -> Async
 @pytest.fixture
 def settings(backend: str, database_urls: dict[str, str]) -> Settings:
     url = database_urls[backend]
-    return Settings(database_url=url, secret_key="test-secret-key-0123456789abcdef", auto_migrate=False)
+    return Settings(
+        database_url=url, secret_key="test-secret-key-0123456789abcdef", auto_migrate=False
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from broadsheet.domain.ports import Storage
 from broadsheet.storage import open_storage
+from broadsheet.storage.sql import SqlStorage, tables
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -46,7 +47,9 @@ def create_database(backend: str, workdir: Path) -> str:
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
     else:
         server = make_url(SERVER_URLS[backend])
-        asyncio.run(_admin(server.render_as_string(hide_password=False), _create_sql(backend, name)))
+        asyncio.run(
+            _admin(server.render_as_string(hide_password=False), _create_sql(backend, name))
+        )
         url = server.set(database=name).render_as_string(hide_password=False)
     asyncio.run(_migrate(url))
     return url
@@ -87,10 +90,10 @@ async def _migrate(url: str) -> None:
 
 async def empty(storage: Storage) -> None:
     """Delete every row, keeping the schema: each test starts from nothing."""
-    from broadsheet.storage.sql import SqlStorage
-
     if isinstance(storage, SqlStorage):
-        await storage.delete_everything()
+        async with storage.engine.begin() as connection:
+            for table in reversed(tables.metadata.sorted_tables):
+                await connection.execute(table.delete())
 
 
 async def empty_at(url: str) -> None:

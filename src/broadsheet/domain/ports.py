@@ -131,12 +131,19 @@ class UnitOfWork(Protocol):
     A unit of work is used for one use case and then thrown away.
     """
 
-    users: Users
-    follows: Follows
-    articles: Articles
-    favorites: Favorites
-    comments: Comments
-    tags: Tags
+    # Read-only: each adapter may expose its own concrete repository types.
+    @property
+    def users(self) -> Users: ...
+    @property
+    def follows(self) -> Follows: ...
+    @property
+    def articles(self) -> Articles: ...
+    @property
+    def favorites(self) -> Favorites: ...
+    @property
+    def comments(self) -> Comments: ...
+    @property
+    def tags(self) -> Tags: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -20,6 +20,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_SLUG_LENGTH = 120
 SLUG_SUFFIX_LENGTH = 6
+# Store-assigned ids fit a signed 32-bit integer column on every SQL dialect.
+MAX_ID = 2**31 - 1
 # Slugs that would shadow a route of their own (GET /api/articles/feed).
 RESERVED_SLUGS = frozenset({"feed"})
 
@@ -118,10 +120,17 @@ def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     if start < 0:
         raise Invalid("offset", "must be 0 or more")
-    return size, start
+    # No store holds more rows than ids; a larger offset is an empty page all the same,
+    # and clamping keeps it inside every dialect's integer range.
+    return size, min(start, MAX_ID)
 
 
 def timestamp(moment: datetime) -> datetime:
     """Aware UTC, truncated to milliseconds: the precision every store and the wire keep."""
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def is_storable_id(value: int) -> bool:
+    """Whether an id from outside (a URL, a token) could name a stored row at all."""
+    return 0 < value <= MAX_ID

@@ -61,7 +61,8 @@ async def create(
 
 async def show(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> ArticleView:
     async with uow:
-        return await _view(uow, slug, viewer_id=viewer_id)
+        viewer = await lookups.optional_viewer(uow, viewer_id)
+        return await _view(uow, slug, viewer_id=viewer)
 
 
 async def update(
@@ -118,7 +119,8 @@ async def find(
 ) -> Page[ArticleSummary]:
     size, start = rules.page_bounds(limit, offset)
     async with uow:
-        return await uow.articles.find(filters, viewer_id=viewer_id, limit=size, offset=start)
+        viewer = await lookups.optional_viewer(uow, viewer_id)
+        return await uow.articles.find(filters, viewer_id=viewer, limit=size, offset=start)
 
 
 async def feed(

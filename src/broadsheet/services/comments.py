@@ -34,8 +34,9 @@ async def add(
 
 async def list_for(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> list[CommentView]:
     async with uow:
+        viewer = await lookups.optional_viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
-        return await uow.comments.list_for(article.id, viewer_id=viewer_id)
+        return await uow.comments.list_for(article.id, viewer_id=viewer)
 
 
 async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int) -> None:
@@ -43,7 +44,7 @@ async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int)
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
-        comment = await uow.comments.get(comment_id)
+        comment = await uow.comments.get(comment_id) if rules.is_storable_id(comment_id) else None
         if comment is None or comment.article_id != article.id:
             raise NotFound("comment")
         if comment.author_id != viewer.id:

@@ -1,5 +1,6 @@
 """Lookups shared by use cases that need an existing viewer or article."""
 
+from broadsheet.domain import rules
 from broadsheet.domain.errors import NotFound, TokenInvalid
 from broadsheet.domain.models import Article, User
 from broadsheet.domain.ports import UnitOfWork
@@ -7,7 +8,7 @@ from broadsheet.domain.ports import UnitOfWork
 
 async def viewer(uow: UnitOfWork, viewer_id: int) -> User:
     """The viewer's account; a token for a user who no longer exists is revoked."""
-    user = await uow.users.get(viewer_id)
+    user = await uow.users.get(viewer_id) if rules.is_storable_id(viewer_id) else None
     if user is None:
         raise TokenInvalid
     return user
@@ -18,3 +19,10 @@ async def article(uow: UnitOfWork, slug: str) -> Article:
     if found is None:
         raise NotFound("article")
     return found
+
+
+async def optional_viewer(uow: UnitOfWork, viewer_id: int | None) -> int | None:
+    """For reads open to anyone: a token naming a vanished user is still a revoked token."""
+    if viewer_id is None:
+        return None
+    return (await viewer(uow, viewer_id)).id

@@ -10,7 +10,8 @@ from broadsheet.services import lookups
 
 async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Profile:
     async with uow:
-        profile = await uow.users.profile(username, viewer_id=viewer_id)
+        viewer = await lookups.optional_viewer(uow, viewer_id)
+        profile = await uow.users.profile(username, viewer_id=viewer)
     if profile is None:
         raise NotFound("profile")
     return profile

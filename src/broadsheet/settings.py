@@ -1,0 +1,55 @@
+"""The one settings object, read from the environment (``DATABASE_URL`` and ``BROADSHEET_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///broadsheet.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROADSHEET_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "BROADSHEET_DATABASE_URL", "database_url"),
+        description="sqlite:///file.db (default broadsheet.db), postgresql://…, mysql://… or memory://",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        validation_alias=AliasChoices("BROADSHEET_ENV", "BROADSHEET_ENVIRONMENT", "environment"),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs tokens. Required in production."
+    )
+    token_ttl_minutes: int = Field(default=60 * 24 * 7, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default=["*"])
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Migrate on start; by default only for the embedded SQLite and memory stores.",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def is_embedded(self) -> bool:
+        """SQLite or memory: nothing to install, safe to set up on the fly."""
+        return self.database_url.startswith(("sqlite", "memory"))
+
+    @property
+    def migrate_on_start(self) -> bool:
+        return self.is_embedded if self.auto_migrate is None else self.auto_migrate
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

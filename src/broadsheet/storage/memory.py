@@ -1,0 +1,321 @@
+"""The in-memory reference store: every port over plain dicts and sets, for unit tests and demos.
+
+A unit of work runs on its own copy of the state and swaps it in on ``commit()``, so leaving
+without committing discards everything. A lock held from ``__aenter__`` to ``__aexit__`` makes
+units of work run one at a time, which is the strongest isolation there is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from broadsheet.domain import rules
+from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.models import (
+    Article,
+    ArticleFilter,
+    ArticleSummary,
+    ArticleView,
+    Comment,
+    CommentView,
+    NewArticle,
+    NewUser,
+    Page,
+    Profile,
+    User,
+)
+from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
+
+
+@dataclass(kw_only=True)
+class _State:
+    users: dict[int, User] = field(default_factory=dict)
+    follows: set[tuple[int, int]] = field(default_factory=set)  # (follower_id, followee_id)
+    articles: dict[int, Article] = field(default_factory=dict)
+    favorites: set[tuple[int, int]] = field(default_factory=set)  # (user_id, article_id)
+    comments: dict[int, Comment] = field(default_factory=dict)
+    last_ids: Counter[str] = field(default_factory=Counter)
+
+    def copy(self) -> _State:
+        # Entities are frozen dataclasses, so copying the containers isolates the copy fully.
+        return _State(
+            users=dict(self.users),
+            follows=set(self.follows),
+            articles=dict(self.articles),
+            favorites=set(self.favorites),
+            comments=dict(self.comments),
+            last_ids=Counter(self.last_ids),
+        )
+
+    def next_id(self, kind: str) -> int:
+        self.last_ids[kind] += 1
+        return self.last_ids[kind]
+
+    def user_named(self, username: str) -> User | None:
+        key = rules.username_key(username)
+        return next((u for u in self.users.values() if rules.username_key(u.username) == key), None)
+
+    def profile(self, user: User, viewer_id: int | None) -> Profile:
+        return user.as_profile(following=(viewer_id, user.id) in self.follows)
+
+
+class _Repository:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _state(self) -> _State:
+        return self._uow.state
+
+
+class MemoryUsers(_Repository):
+    async def add(self, new: NewUser) -> User:
+        self._check_unique(new.username, new.email, user_id=None)
+        user = User(
+            id=self._state.next_id("user"),
+            username=new.username,
+            email=new.email,
+            password_hash=new.password_hash,
+        )
+        self._state.users[user.id] = user
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        return self._state.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self._state.users.values() if u.email == email), None)
+
+    async def get_by_username(self, username: str) -> User | None:
+        return self._state.user_named(username)
+
+    async def update(self, user: User) -> User:
+        if user.id not in self._state.users:
+            raise LookupError(f"no user {user.id}")
+        self._check_unique(user.username, user.email, user_id=user.id)
+        self._state.users[user.id] = user
+        return user
+
+    async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
+        user = self._state.user_named(username)
+        return None if user is None else self._state.profile(user, viewer_id)
+
+    def _check_unique(self, username: str, email: str, *, user_id: int | None) -> None:
+        others = [u for u in self._state.users.values() if u.id != user_id]
+        key = rules.username_key(username)
+        if any(rules.username_key(u.username) == key for u in others):
+            raise AlreadyExists("username")
+        if any(u.email == email for u in others):
+            raise AlreadyExists("email")
+
+
+class MemoryFollows(_Repository):
+    async def add(self, *, follower_id: int, followee_id: int) -> None:
+        self._state.follows.add((follower_id, followee_id))
+
+    async def remove(self, *, follower_id: int, followee_id: int) -> None:
+        self._state.follows.discard((follower_id, followee_id))
+
+
+class MemoryArticles(_Repository):
+    async def add(self, new: NewArticle) -> Article:
+        self._check_unique_slug(new.slug, article_id=None)
+        article = Article(
+            id=self._state.next_id("article"),
+            slug=new.slug,
+            title=new.title,
+            description=new.description,
+            body=new.body,
+            tags=new.tags,
+            author_id=new.author_id,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+        )
+        self._state.articles[article.id] = article
+        return article
+
+    async def get_by_slug(self, slug: str) -> Article | None:
+        return next((a for a in self._state.articles.values() if a.slug == slug), None)
+
+    async def update(self, article: Article) -> Article:
+        if article.id not in self._state.articles:
+            raise LookupError(f"no article {article.id}")
+        self._check_unique_slug(article.slug, article_id=article.id)
+        self._state.articles[article.id] = article
+        return article
+
+    async def delete(self, article_id: int) -> None:
+        state = self._state
+        state.articles.pop(article_id, None)
+        state.favorites = {(u, a) for u, a in state.favorites if a != article_id}
+        state.comments = {i: c for i, c in state.comments.items() if c.article_id != article_id}
+
+    async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None:
+        article = await self.get_by_slug(slug)
+        if article is None:
+            return None
+        summary = self._summary(article, viewer_id)
+        listed = {f.name: getattr(summary, f.name) for f in fields(summary)}
+        return ArticleView(**listed, body=article.body)
+
+    async def find(
+        self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        state = self._state
+        matches = list(state.articles.values())
+        if filters.tag is not None:
+            matches = [a for a in matches if filters.tag in a.tags]
+        if filters.author is not None:
+            author = state.user_named(filters.author)
+            matches = [a for a in matches if author is not None and a.author_id == author.id]
+        if filters.favorited_by is not None:
+            fan = state.user_named(filters.favorited_by)
+            matches = [a for a in matches if fan is not None and (fan.id, a.id) in state.favorites]
+        return self._page(matches, viewer_id=viewer_id, limit=limit, offset=offset)
+
+    async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
+        followed = {followee for follower, followee in self._state.follows if follower == viewer_id}
+        matches = [a for a in self._state.articles.values() if a.author_id in followed]
+        return self._page(matches, viewer_id=viewer_id, limit=limit, offset=offset)
+
+    def _page(
+        self, matches: Iterable[Article], *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        ordered = sorted(matches, key=lambda a: (a.created_at, a.id), reverse=True)
+        items = tuple(self._summary(a, viewer_id) for a in ordered[offset : offset + limit])
+        return Page(items, total=len(ordered))
+
+    def _summary(self, article: Article, viewer_id: int | None) -> ArticleSummary:
+        state = self._state
+        fans = {user_id for user_id, article_id in state.favorites if article_id == article.id}
+        return ArticleSummary(
+            slug=article.slug,
+            title=article.title,
+            description=article.description,
+            tags=article.tags,
+            created_at=article.created_at,
+            updated_at=article.updated_at,
+            favorited=viewer_id in fans,
+            favorites_count=len(fans),
+            author=state.profile(state.users[article.author_id], viewer_id),
+        )
+
+    def _check_unique_slug(self, slug: str, *, article_id: int | None) -> None:
+        if any(a.slug == slug and a.id != article_id for a in self._state.articles.values()):
+            raise AlreadyExists("slug")
+
+
+class MemoryFavorites(_Repository):
+    async def add(self, *, user_id: int, article_id: int) -> None:
+        self._state.favorites.add((user_id, article_id))
+
+    async def remove(self, *, user_id: int, article_id: int) -> None:
+        self._state.favorites.discard((user_id, article_id))
+
+
+class MemoryComments(_Repository):
+    async def add(
+        self, *, article_id: int, author_id: int, body: str, created_at: datetime
+    ) -> Comment:
+        comment = Comment(
+            id=self._state.next_id("comment"),
+            article_id=article_id,
+            author_id=author_id,
+            body=body,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+        self._state.comments[comment.id] = comment
+        return comment
+
+    async def get(self, comment_id: int) -> Comment | None:
+        return self._state.comments.get(comment_id)
+
+    async def delete(self, comment_id: int) -> None:
+        self._state.comments.pop(comment_id, None)
+
+    async def list_for(self, article_id: int, *, viewer_id: int | None) -> list[CommentView]:
+        state = self._state
+        found = [c for c in state.comments.values() if c.article_id == article_id]
+        return [
+            CommentView(
+                id=c.id,
+                body=c.body,
+                created_at=c.created_at,
+                updated_at=c.updated_at,
+                author=state.profile(state.users[c.author_id], viewer_id),
+            )
+            for c in sorted(found, key=lambda c: (c.created_at, c.id))
+        ]
+
+
+class MemoryTags(_Repository):
+    async def popular(self) -> list[str]:
+        uses = Counter(tag for article in self._state.articles.values() for tag in article.tags)
+        return sorted(uses, key=lambda tag: (-uses[tag], tag))
+
+
+class MemoryUnitOfWork:
+    """A transaction over a private copy of the store's state."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self._state: _State | None = None
+        self.users: Users = MemoryUsers(self)
+        self.follows: Follows = MemoryFollows(self)
+        self.articles: Articles = MemoryArticles(self)
+        self.favorites: Favorites = MemoryFavorites(self)
+        self.comments: Comments = MemoryComments(self)
+        self.tags: Tags = MemoryTags(self)
+
+    @property
+    def state(self) -> _State:
+        if self._state is None:
+            raise RuntimeError("the unit of work is used outside 'async with'")
+        return self._state
+
+    async def __aenter__(self) -> Self:
+        if self._state is not None:
+            raise RuntimeError("the unit of work is already open")
+        await self._storage.lock.acquire()
+        self._state = self._storage.committed.copy()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._state = None
+        self._storage.lock.release()
+
+    async def commit(self) -> None:
+        self._storage.committed = self.state
+        self._state = self.state.copy()
+
+
+class MemoryStorage:
+    """Everything lives in this object; it is gone when the object is."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.committed = _State()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    async def migrate(self) -> None:
+        pass
+
+    async def ping(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass

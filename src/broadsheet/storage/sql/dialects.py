@@ -1,0 +1,67 @@
+"""The few places where SQLite, PostgreSQL and MariaDB differ, kept in one module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import CursorResult, Insert, Table
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from broadsheet.domain.errors import AlreadyExists
+from broadsheet.storage.sql.tables import UNIQUE_FIELDS
+
+
+def insert_if_absent(
+    connection: AsyncConnection, table: Table, values: Mapping[str, Any]
+) -> Insert:
+    """An INSERT that does nothing when the primary key exists: safe under concurrency,
+    since the database (not a prior SELECT) decides."""
+    name = connection.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    if name == "sqlite":
+        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+    # MariaDB/MySQL: a no-op update, not INSERT IGNORE, which would also hide FK violations.
+    first_key = table.primary_key.columns.values()[0]
+    statement = mysql.insert(table).values(values)
+    return statement.on_duplicate_key_update({first_key.name: statement.inserted[first_key.name]})
+
+
+def duplicate_field(error: IntegrityError) -> str | None:
+    """The domain field behind a unique violation, whichever dialect reported it."""
+    message = str(error.orig)
+    for marker, field in UNIQUE_FIELDS.items():
+        if marker in message:
+            return field
+    return None
+
+
+@asynccontextmanager
+async def unique_violations_as_domain_errors() -> AsyncIterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        field = duplicate_field(error)
+        if field is None:
+            raise
+        raise AlreadyExists(field) from None
+
+
+@asynccontextmanager
+async def retryable(connection: AsyncConnection) -> AsyncIterator[None]:
+    """A savepoint around a write that may hit a unique constraint, so the transaction stays
+    usable for a retry (PostgreSQL aborts the whole transaction on any error otherwise)."""
+    async with unique_violations_as_domain_errors(), connection.begin_nested():
+        yield
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer key the database assigned to the row just inserted."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert reported no primary key")
+    return int(key[0])

@@ -1,0 +1,133 @@
+"""The relational schema: Alembic's ``target_metadata`` and the adapters' query vocabulary.
+
+One naming convention names every constraint and index identically on all three dialects,
+so migrations and error translation can rely on the names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from broadsheet.storage.sql.types import BinaryString, LongText, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# MariaDB: exact (binary) comparison like the other two; case-insensitivity is explicit
+# in the *_key columns, never an accident of a collation.
+_MARIADB: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("user_account.id", ondelete="CASCADE")
+
+
+def _article_fk() -> ForeignKey:
+    return ForeignKey("article.id", ondelete="CASCADE")
+
+
+user_account = Table(
+    "user_account",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("username_key", String(64), nullable=False, comment="username, case-folded"),
+    Column("email", String(254), nullable=False, comment="stored lower-cased"),
+    Column("password_hash", String(255), nullable=False),
+    Column("bio", Text),
+    Column("image", Text),
+    UniqueConstraint("username_key"),
+    UniqueConstraint("email"),
+    **_MARIADB,
+)
+
+follow = Table(
+    "follow",
+    metadata,
+    Column("follower_id", Integer, _user_fk(), primary_key=True),
+    Column("followee_id", Integer, _user_fk(), primary_key=True),
+    CheckConstraint("follower_id <> followee_id", name="not_self"),
+    Index(None, "followee_id"),
+    **_MARIADB,
+)
+
+article = Table(
+    "article",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(120), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("body", LongText, nullable=False),
+    Column("author_id", Integer, _user_fk(), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("slug"),
+    # Lists and the feed: newest first, ties by id; per author for the author filter and feed.
+    Index(None, "created_at", "id"),
+    Index(None, "author_id", "created_at"),
+    **_MARIADB,
+)
+
+article_tag = Table(
+    "article_tag",
+    metadata,
+    Column("article_id", Integer, _article_fk(), primary_key=True),
+    Column("tag", BinaryString(64), primary_key=True),
+    Index(None, "tag", "article_id"),
+    **_MARIADB,
+)
+
+favorite = Table(
+    "favorite",
+    metadata,
+    Column("user_id", Integer, _user_fk(), primary_key=True),
+    Column("article_id", Integer, _article_fk(), primary_key=True),
+    Index(None, "article_id"),
+    **_MARIADB,
+)
+
+comment = Table(
+    "comment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, _article_fk(), nullable=False),
+    Column("author_id", Integer, _user_fk(), nullable=False),
+    Column("body", LongText, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "article_id", "created_at"),
+    Index(None, "author_id"),
+    **_MARIADB,
+)
+
+# Which domain field a unique violation is about, by constraint name and by the
+# "table.column" SQLite names in its message instead.
+UNIQUE_FIELDS = {
+    "uq_user_account_username_key": "username",
+    "user_account.username_key": "username",
+    "uq_user_account_email": "email",
+    "user_account.email": "email",
+    "uq_article_slug": "slug",
+    "article.slug": "slug",
+}

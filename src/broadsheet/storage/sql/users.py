@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, exists, false, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from broadsheet.domain import rules
+from broadsheet.domain.models import NewUser, Profile, User
+from broadsheet.storage.sql.dialects import inserted_id, unique_violations_as_domain_errors
+from broadsheet.storage.sql.tables import follow, user_account
+
+
+def following(viewer_id: int | None, followee_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether the viewer follows ``followee_id``, as a correlated EXISTS (false if anonymous)."""
+    if viewer_id is None:
+        return false()
+    return exists().where(follow.c.follower_id == viewer_id, follow.c.followee_id == followee_id)
+
+
+def profile_of(row: Row[Any], *, prefix: str = "") -> Profile:
+    return Profile(
+        username=row._mapping[f"{prefix}username"],
+        bio=row._mapping[f"{prefix}bio"],
+        image=row._mapping[f"{prefix}image"],
+        following=bool(row._mapping[f"{prefix}following"]),
+    )
+
+
+def _user_of(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        password_hash=row.password_hash,
+        bio=row.bio,
+        image=row.image,
+    )
+
+
+class SqlUsers:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, new: NewUser) -> User:
+        async with unique_violations_as_domain_errors():
+            result = await self._connection.execute(
+                insert(user_account).values(
+                    username=new.username,
+                    username_key=rules.username_key(new.username),
+                    email=new.email,
+                    password_hash=new.password_hash,
+                )
+            )
+        return User(
+            id=inserted_id(result),
+            username=new.username,
+            email=new.email,
+            password_hash=new.password_hash,
+        )
+
+    async def get(self, user_id: int) -> User | None:
+        return await self._one(user_account.c.id == user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(user_account.c.email == email)
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self._one(user_account.c.username_key == rules.username_key(username))
+
+    async def update(self, user: User) -> User:
+        async with unique_violations_as_domain_errors():
+            await self._connection.execute(
+                update(user_account)
+                .where(user_account.c.id == user.id)
+                .values(
+                    username=user.username,
+                    username_key=rules.username_key(user.username),
+                    email=user.email,
+                    password_hash=user.password_hash,
+                    bio=user.bio,
+                    image=user.image,
+                )
+            )
+        return user
+
+    async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
+        query = select(
+            user_account.c.username,
+            user_account.c.bio,
+            user_account.c.image,
+            following(viewer_id, user_account.c.id).label("following"),
+        ).where(user_account.c.username_key == rules.username_key(username))
+        row = (await self._connection.execute(query)).first()
+        return None if row is None else profile_of(row)
+
+    async def _one(self, condition: ColumnElement[bool]) -> User | None:
+        row = (await self._connection.execute(select(user_account).where(condition))).first()
+        return None if row is None else _user_of(row)

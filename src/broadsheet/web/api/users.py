@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from broadsheet.domain.models import UNCHANGED, Change
+from broadsheet.services import users
+from broadsheet.web.api import schemas
+from broadsheet.web.deps import App, Uow, Viewer
+
+router = APIRouter(tags=["users"])
+
+
+@router.post("/users/login")
+async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
+    signed_in = await users.login(
+        uow,
+        hasher=app.hasher,
+        tokens=app.tokens,
+        email=request.user.email,
+        password=request.user.password,
+    )
+    return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
+    signed_in = await users.register(
+        uow,
+        hasher=app.hasher,
+        tokens=app.tokens,
+        username=request.user.username,
+        email=request.user.email,
+        password=request.user.password,
+    )
+    return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
+
+
+@router.get("/user")
+async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
+    user = await users.current(uow, user_id=viewer.user_id)
+    return schemas.UserResponse(user=schemas.User.of(user, viewer.token))
+
+
+@router.put("/user")
+async def update_user(
+    request: schemas.UpdateUserRequest, viewer: Viewer, app: App, uow: Uow
+) -> schemas.UserResponse:
+    sent = request.user.model_fields_set
+
+    def given(name: str, value: str | None) -> Change[str | None]:
+        return value if name in sent else UNCHANGED
+
+    changes = request.user
+    signed_in = await users.update(
+        uow,
+        hasher=app.hasher,
+        tokens=app.tokens,
+        user_id=viewer.user_id,
+        username=given("username", changes.username),
+        email=given("email", changes.email),
+        password=given("password", changes.password),
+        bio=given("bio", changes.bio),
+        image=given("image", changes.image),
+    )
+    return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))

@@ -1,0 +1,94 @@
+"""The ``Favorites`` port: idempotent, also under concurrency, counted per article."""
+
+from __future__ import annotations
+
+import asyncio
+
+from broadsheet.domain.models import Article, User
+from broadsheet.domain.ports import Storage
+from tests import factories
+
+
+async def _favorite_state(storage: Storage, article: Article, viewer: User) -> tuple[bool, int]:
+    async with storage.unit_of_work() as uow:
+        view = await uow.articles.view(article.slug, viewer_id=viewer.id)
+    assert view is not None
+    return view.favorited, view.favorites_count
+
+
+async def test_favorite_marks_the_article_for_that_user_only(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    fan = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    other = await factories.article(storage, author=jake)
+
+    async with storage.unit_of_work() as uow:
+        await uow.favorites.add(user_id=fan.id, article_id=article.id)
+        await uow.commit()
+
+    assert await _favorite_state(storage, article, fan) == (True, 1)
+    assert await _favorite_state(storage, article, jake) == (False, 1)
+    assert await _favorite_state(storage, other, fan) == (False, 0)
+
+
+async def test_favoriting_twice_counts_once(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    fan = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+
+    async with storage.unit_of_work() as uow:
+        await uow.favorites.add(user_id=fan.id, article_id=article.id)
+        await uow.favorites.add(user_id=fan.id, article_id=article.id)
+        await uow.commit()
+    await factories.favorite(storage, user=fan, article=article)
+
+    assert await _favorite_state(storage, article, fan) == (True, 1)
+
+
+async def test_concurrent_favorites_count_once(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    fan = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+
+    await asyncio.gather(*(factories.favorite(storage, user=fan, article=article) for _ in "abc"))
+
+    assert await _favorite_state(storage, article, fan) == (True, 1)
+
+
+async def test_count_is_the_number_of_users(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    fans = [await factories.user(storage) for _ in range(3)]
+    for fan in fans:
+        await factories.favorite(storage, user=fan, article=article)
+
+    assert await _favorite_state(storage, article, jake) == (False, 3)
+
+
+async def test_unfavorite(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    fan = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    await factories.favorite(storage, user=fan, article=article)
+    await factories.favorite(storage, user=jake, article=article)
+
+    async with storage.unit_of_work() as uow:
+        await uow.favorites.remove(user_id=fan.id, article_id=article.id)
+        await uow.commit()
+
+    assert await _favorite_state(storage, article, fan) == (False, 1)
+    assert await _favorite_state(storage, article, jake) == (True, 1)
+
+
+async def test_unfavoriting_what_is_not_favorited_does_nothing(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    fan = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    await factories.favorite(storage, user=jake, article=article)
+
+    async with storage.unit_of_work() as uow:
+        await uow.favorites.remove(user_id=fan.id, article_id=article.id)
+        await uow.favorites.remove(user_id=fan.id, article_id=article.id)
+        await uow.commit()
+
+    assert await _favorite_state(storage, article, fan) == (False, 1)
