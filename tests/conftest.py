@@ -50,10 +50,14 @@ def contract_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def storage(contract_backend: str, database_urls: dict[str, str]) -> AsyncIterator[Storage]:
+def contract_database_url(contract_backend: str, database_urls: dict[str, str]) -> str:
+    return database_urls[contract_backend]  # created here, outside any running event loop
+
+
+@pytest.fixture
+async def storage(contract_database_url: str) -> AsyncIterator[Storage]:
     """An open, empty store of every backend: what the contract tests run against."""
-    url = database_urls[contract_backend]
-    store = open_storage(url)
+    store = open_storage(contract_database_url)
     await databases.empty(store)
     try:
         yield store

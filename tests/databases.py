@@ -67,7 +67,7 @@ def drop_database(backend: str, url: str) -> None:
 
 def _create_sql(backend: str, name: str) -> str:
     if backend == "mariadb":
-        return f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        return f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
     return f"CREATE DATABASE {name}"
 
 

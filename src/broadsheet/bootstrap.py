@@ -6,7 +6,9 @@ The web app and the CLI both start here, so they share one way of wiring things 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -82,10 +84,19 @@ def signing_secret(settings: Settings) -> str:
 
 
 def _stored_secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
+    """Created exclusively (mode 0600), so workers starting together agree on one secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(secret + "\n")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be between creating and writing it
+            if secret := path.read_text().strip():
+                return secret
+            time.sleep(0.01)
+        raise ConfigurationError(
+            f"{path} is empty: delete it or set BROADSHEET_SECRET_KEY"
+        ) from None
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret + "\n")
     return secret

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from broadsheet.settings import Settings
+from broadsheet.web.app import create_app
 from tests.api.helpers import Account, ok
 
 ORIGIN = "http://localhost:4100"
@@ -86,3 +91,44 @@ async def test_error_responses_carry_the_cors_header(client: httpx.AsyncClient) 
 
     assert response.status_code == 401
     assert origin_allowed(response, ORIGIN), response.headers
+
+
+@pytest.fixture
+async def restricted(
+    settings: Settings, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app over the same (emptied) database, allowing one origin from the environment."""
+    monkeypatch.setenv("BROADSHEET_CORS_ORIGINS", f"{ORIGIN}, https://other.example")
+    configured = Settings(
+        database_url=settings.database_url,
+        secret_key="test-secret-key-0123456789abcdef",
+        auto_migrate=False,
+    )
+    application = create_app(configured)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as http:
+            yield http
+
+
+def preflight(origin: str) -> dict[str, str]:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+
+
+async def test_allowed_origins_are_configurable(restricted: httpx.AsyncClient) -> None:
+    allowed = await restricted.options("/articles", headers=preflight(ORIGIN))
+    second = await restricted.options("/articles", headers=preflight("https://other.example"))
+    refused = await restricted.options("/articles", headers=preflight("https://evil.example"))
+
+    assert allowed.status_code in {200, 204}
+    assert allowed.headers.get("access-control-allow-origin") == ORIGIN
+    assert "authorization" in allowed_headers(allowed)
+    assert second.headers.get("access-control-allow-origin") == "https://other.example"
+    assert refused.headers.get("access-control-allow-origin") not in {"*", "https://evil.example"}
+    simple = await restricted.get("/tags", headers={"Origin": "https://evil.example"})
+    assert ok(simple) == {"tags": []}
+    assert simple.headers.get("access-control-allow-origin") not in {"*", "https://evil.example"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import AlreadyExists, Forbidden, NotFound
@@ -76,19 +77,24 @@ async def update(
     body: Change[str | None] = UNCHANGED,
     tags: Change[Iterable[str]] = UNCHANGED,
 ) -> ArticleView:
-    """Only the author may edit. A new title brings a new slug; ``tags=()`` removes them all."""
+    """Only the author may edit. A new title brings a new slug; ``tags=()`` removes them all.
+
+    Input is validated before the transaction opens, as in ``create``: a bad field is a 422
+    whoever sends it.
+    """
+    changes: dict[str, Any] = {}
+    if title is not UNCHANGED:
+        changes["title"] = rules.required_text("title", title)
+    if description is not UNCHANGED:
+        changes["description"] = rules.required_text("description", description)
+    if body is not UNCHANGED:
+        changes["body"] = rules.required_text("body", body)
+    if tags is not UNCHANGED:
+        changes["tags"] = rules.tags(tags)
     async with uow:
         article = await _owned(uow, slug, viewer_id)
         old_title = article.title
-        if title is not UNCHANGED:
-            article = replace(article, title=rules.required_text("title", title))
-        if description is not UNCHANGED:
-            article = replace(article, description=rules.required_text("description", description))
-        if body is not UNCHANGED:
-            article = replace(article, body=rules.required_text("body", body))
-        if tags is not UNCHANGED:
-            article = replace(article, tags=rules.tags(tags))
-        article = replace(article, updated_at=_later(clock.now(), article.updated_at))
+        article = replace(article, **changes, updated_at=_later(clock.now(), article.updated_at))
 
         if rules.slug_for(article.title) == rules.slug_for(old_title):
             article = await uow.articles.update(article)

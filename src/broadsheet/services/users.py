@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import InvalidCredentials
@@ -76,19 +77,23 @@ async def update(
     bio: Change[str | None] = UNCHANGED,
     image: Change[str | None] = UNCHANGED,
 ) -> SignedIn:
-    """Change any of the fields; uniqueness is checked by the store, one's own values are fine."""
+    """Change any of the fields; uniqueness is checked by the store, one's own values are fine.
+
+    Everything is validated (and a new password hashed) before the transaction opens.
+    """
+    changes: dict[str, Any] = {}
+    if username is not UNCHANGED:
+        changes["username"] = rules.username(username)
+    if email is not UNCHANGED:
+        changes["email"] = rules.email(email)
+    if password is not UNCHANGED:
+        changes["password_hash"] = hasher.hash(rules.password(password))
+    if bio is not UNCHANGED:
+        changes["bio"] = rules.optional_text(bio)
+    if image is not UNCHANGED:
+        changes["image"] = rules.optional_text(image)
     async with uow:
-        user = await lookups.viewer(uow, user_id)
-        if username is not UNCHANGED:
-            user = replace(user, username=rules.username(username))
-        if email is not UNCHANGED:
-            user = replace(user, email=rules.email(email))
-        if password is not UNCHANGED:
-            user = replace(user, password_hash=hasher.hash(rules.password(password)))
-        if bio is not UNCHANGED:
-            user = replace(user, bio=rules.optional_text(bio))
-        if image is not UNCHANGED:
-            user = replace(user, image=rules.optional_text(image))
+        user = replace(await lookups.viewer(uow, user_id), **changes)
         user = await uow.users.update(user)
         await uow.commit()
     return SignedIn(user, tokens.issue(user.id))

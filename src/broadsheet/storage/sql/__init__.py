@@ -17,7 +17,12 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 class SqlStorage:
     def __init__(self, url: str) -> None:
         self.url = async_url(url)
-        self.engine = create_async_engine(self.url, pool_pre_ping=True)
+        options: dict[str, Any] = {}
+        if self.url.get_backend_name() == "mysql":
+            # PostgreSQL's default: each statement sees what committed before it. MariaDB's
+            # REPEATABLE READ would show a use case a stale snapshot after a no-op insert.
+            options["isolation_level"] = "READ COMMITTED"
+        self.engine = create_async_engine(self.url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
 
@@ -25,7 +30,16 @@ class SqlStorage:
         return SqlUnitOfWork(self.engine)
 
     async def migrate(self) -> None:
-        await migrations.upgrade(self.engine)
+        await self.migrate_to("head")
+
+    async def migrate_to(self, revision: str) -> None:
+        await migrations.upgrade(self.engine, revision)
+
+    async def downgrade_to(self, revision: str) -> None:
+        await migrations.downgrade(self.engine, revision)
+
+    async def schema_revision(self) -> str | None:
+        return await migrations.current(self.engine)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -33,9 +33,9 @@ metadata = MetaData(
     }
 )
 
-# MariaDB: exact (binary) comparison like the other two; case-insensitivity is explicit
-# in the *_key columns, never an accident of a collation.
-_MARIADB: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# MariaDB: exact comparison like the other two (binary, and no trailing-space padding);
+# case-insensitivity is explicit in the *_key columns, never an accident of a collation.
+_MARIADB: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_nopad_bin"}
 
 
 def _user_fk() -> ForeignKey:

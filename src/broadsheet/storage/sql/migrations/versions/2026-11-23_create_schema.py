@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_user_account_email")),
         sa.UniqueConstraint("username_key", name=op.f("uq_user_account_username_key")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_table(
         "article",
@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article")),
         sa.UniqueConstraint("slug", name=op.f("uq_article_slug")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_index(op.f("ix_article_author_id_created_at"), "article", ["author_id", "created_at"])
     op.create_index(op.f("ix_article_created_at_id"), "article", ["created_at", "id"])
@@ -86,7 +86,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("follower_id", "followee_id", name=op.f("pk_follow")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_index(op.f("ix_follow_followee_id"), "follow", ["followee_id"])
 
@@ -106,7 +106,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("article_id", "tag", name=op.f("pk_article_tag")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_index(op.f("ix_article_tag_tag_article_id"), "article_tag", ["tag", "article_id"])
 
@@ -138,7 +138,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_index(
         op.f("ix_comment_article_id_created_at"), "comment", ["article_id", "created_at"]
@@ -163,7 +163,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "article_id", name=op.f("pk_favorite")),
         mysql_charset="utf8mb4",
-        mysql_collate="utf8mb4_bin",
+        mysql_collate="utf8mb4_nopad_bin",
     )
     op.create_index(op.f("ix_favorite_article_id"), "favorite", ["article_id"])
 
