@@ -69,7 +69,12 @@ async def storage(contract_database_url: str) -> AsyncIterator[Storage]:
 def settings(backend: str, database_urls: dict[str, str]) -> Settings:
     url = database_urls[backend]
     return Settings(
-        database_url=url, secret_key="test-secret-key-0123456789abcdef", auto_migrate=False
+        database_url=url,
+        secret_key="test-secret-key-0123456789abcdef",
+        auto_migrate=False,
+        # Still Argon2id, at the cheapest cost: tests hash hundreds of passwords.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
 
 

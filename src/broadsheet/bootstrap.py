@@ -58,7 +58,9 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
         yield Broadsheet(
             settings=settings,
             storage=storage,
-            hasher=Argon2Hasher(),
+            hasher=Argon2Hasher(
+                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+            ),
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
             clock=SystemClock(),
         )

@@ -12,10 +12,10 @@ from broadsheet.domain.errors import TokenInvalid
 
 
 class Argon2Hasher:
-    """Argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile)."""
+    """Argon2id; argon2-cffi's defaults are RFC 9106's low-memory profile (t=3, 64 MiB)."""
 
-    def __init__(self) -> None:
-        self._argon2 = Argon2()
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._argon2 = Argon2(time_cost=time_cost, memory_cost=memory_kib)
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)

@@ -1,0 +1,124 @@
+"""A list page costs a fixed, small number of SQL statements, whatever its size (no N+1).
+
+Counted at the engine: every statement the driver executes while the request runs, except
+the SQLite ``BEGIN IMMEDIATE`` that opens the transaction (transaction control, not a query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+
+from broadsheet.storage.sql import SqlStorage
+from tests.conftest import BACKENDS
+
+SQL_BACKENDS = [b for b in BACKENDS if b in {"sqlite", "postgresql", "mariadb"}]
+BUDGET = 3  # viewer lookup + page (with the total) + the page's tags
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@contextmanager
+def counting(app: FastAPI) -> Iterator[list[str]]:
+    storage = app.state.broadsheet.storage
+    assert isinstance(storage, SqlStorage)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            statements.append(statement)
+
+    event.listen(storage.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(storage.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _user(client: httpx.AsyncClient, name: str) -> dict[str, str]:
+    body = {"user": {"username": name, "email": f"{name}@example.com", "password": "password1"}}
+    response = await client.post("/users", json=body)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Token {response.json()['user']['token']}"}
+
+
+@pytest.fixture
+async def reader(client: httpx.AsyncClient) -> dict[str, str]:
+    """A reader who follows two of three authors and favorited some of 30 tagged articles."""
+    authors = {name: await _user(client, name) for name in ("ann", "bob", "cy")}
+    reader = await _user(client, "reader")
+    for name in ("ann", "bob"):
+        assert (await client.post(f"/profiles/{name}/follow", headers=reader)).status_code == 200
+    for number in range(30):
+        author = authors[("ann", "bob", "cy")[number % 3]]
+        article = {
+            "title": f"Article {number}",
+            "description": "d",
+            "body": "b",
+            "tagList": ["common", f"tag{number % 4}", f"own{number}"],
+        }
+        response = await client.post("/articles", json={"article": article}, headers=author)
+        assert response.status_code == 201
+        if number % 2:
+            slug = response.json()["article"]["slug"]
+            favorite = await client.post(f"/articles/{slug}/favorite", headers=reader)
+            assert favorite.status_code == 200
+    return reader
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/articles?limit=20",
+        "/articles?limit=100",
+        "/articles?limit=5&offset=10",
+        "/articles?tag=common&limit=20",
+        "/articles?author=ann",
+        "/articles?favorited=reader",
+        "/articles/feed?limit=20",
+        "/articles?offset=500",
+    ],
+)
+async def test_a_list_page_costs_at_most_three_statements(
+    app: FastAPI, client: httpx.AsyncClient, reader: dict[str, str], path: str
+) -> None:
+    with counting(app) as statements:
+        response = await client.get(path, headers=reader)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["articlesCount"] > 0
+    assert all(item["tagList"] and "favorited" in item for item in body["articles"])
+    assert len(statements) <= BUDGET, statements
+
+
+async def test_the_statement_count_does_not_grow_with_the_page(
+    app: FastAPI, client: httpx.AsyncClient, reader: dict[str, str]
+) -> None:
+    counts = []
+    for limit in (1, 10, 30):
+        with counting(app) as statements:
+            response = await client.get(f"/articles?limit={limit}", headers=reader)
+        assert len(response.json()["articles"]) == limit
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1] == counts[2]
+
+
+async def test_anonymous_page_needs_no_viewer_lookup(
+    app: FastAPI, client: httpx.AsyncClient, reader: dict[str, str]
+) -> None:
+    with counting(app) as statements:
+        response = await client.get("/articles?limit=20")
+
+    assert response.status_code == 200
+    assert len(statements) == 2, statements  # page with total, then tags
