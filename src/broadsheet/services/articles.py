@@ -139,20 +139,24 @@ async def feed(
 
 
 async def favorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
-    async with uow:
-        viewer = await lookups.viewer(uow, viewer_id)
-        article = await lookups.article(uow, slug)
-        await uow.favorites.add(user_id=viewer.id, article_id=article.id)
-        view = await _view(uow, slug, viewer_id=viewer.id)
-        await uow.commit()
-    return view
+    return await _mark_favorite(uow, slug, viewer_id, favorite=True)
 
 
 async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
+    return await _mark_favorite(uow, slug, viewer_id, favorite=False)
+
+
+async def _mark_favorite(
+    uow: UnitOfWork, slug: str, viewer_id: int, *, favorite: bool
+) -> ArticleView:
+    """Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing."""
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
-        await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
+        if favorite:
+            await uow.favorites.add(user_id=viewer.id, article_id=article.id)
+        else:
+            await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
         view = await _view(uow, slug, viewer_id=viewer.id)
         await uow.commit()
     return view

@@ -1,0 +1,80 @@
+"""The ``broadsheet`` command on a real SQLite file: schema management and the demo seed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from broadsheet.cli import app
+from broadsheet.domain.models import ArticleFilter
+from broadsheet.storage import open_storage
+from broadsheet.storage.sql import SqlStorage
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("BROADSHEET_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("BROADSHEET_ARGON2_TIME_COST", "1")
+    return url
+
+
+def invoke(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def _article_count(url: str) -> int:
+    storage = open_storage(url)
+    try:
+        async with storage.unit_of_work() as uow:
+            page = await uow.articles.find(ArticleFilter(), viewer_id=None, limit=1, offset=0)
+        return page.total
+    finally:
+        await storage.close()
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["seed"]):
+        assert "Usage" in invoke(*command, "--help")
+
+
+def test_upgrade_downgrade_and_current(database: str) -> None:
+    assert "none" in invoke("db", "current")
+
+    invoke("db", "upgrade")
+    revision = invoke("db", "current").strip()
+    assert revision != "none (empty database)"
+    assert len(revision) == 12  # an Alembic revision id
+
+    invoke("db", "downgrade", "base")
+    assert "none" in invoke("db", "current")
+
+
+def test_seed_fills_an_empty_database_once(database: str) -> None:
+    output = invoke("seed", "--users", "4", "--articles", "6")
+
+    assert "Seeded 4 users and 6 articles" in output
+    assert asyncio.run(_article_count(database)) == 6
+    assert "nothing seeded" in invoke("seed", "--articles", "3")
+    assert asyncio.run(_article_count(database)) == 6
+
+
+def test_db_commands_name_the_sql_only_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "memory://")
+
+    result = runner.invoke(app, ["db", "current"])
+
+    assert result.exit_code == 2
+    assert "SQL databases only" in result.output
+
+
+def test_the_sql_adapter_is_what_sqlite_urls_open(database: str) -> None:
+    assert isinstance(open_storage(database), SqlStorage)
