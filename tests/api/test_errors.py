@@ -355,3 +355,22 @@ async def test_bad_token_is_checked_before_lookup(
     response = await client.request(method, path, json=payload, headers=headers)
 
     assert_error(response, 401, INVALID_TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("field", "size"), [("title", 256), ("description", 1001), ("body", 200_001)]
+)
+async def test_overlong_article_fields_are_422_not_a_database_error(
+    client: httpx.AsyncClient, jake: Account, field: str, size: int
+) -> None:
+    article = {"title": "t", "description": "d", "body": "b", field: "x" * size}
+
+    response = await client.post("/articles", json={"article": article}, headers=jake.headers)
+
+    assert_invalid(response, field)
+
+
+async def test_an_overlong_bio_is_422(client: httpx.AsyncClient, jake: Account) -> None:
+    response = await client.put("/user", json={"user": {"bio": "x" * 70_000}}, headers=jake.headers)
+
+    assert_invalid(response, "bio")

@@ -98,7 +98,19 @@ def test_password_must_be_present(value: str | None) -> None:
     [(None, None), ("", None), ("   ", None), (" I like dragons ", "I like dragons")],
 )
 def test_optional_text_turns_blank_into_none(value: str | None, expected: str | None) -> None:
-    assert rules.optional_text(value) == expected
+    assert rules.optional_text("bio", value) == expected
+
+
+@pytest.mark.parametrize(("field", "limit"), sorted(rules.MAX_LENGTH.items()))
+def test_text_fields_have_a_length_limit_every_store_can_keep(field: str, limit: int) -> None:
+    assert rules.required_text(field, "x" * limit) == "x" * limit
+    with _invalid(field, f"is too long (maximum is {limit} characters)"):
+        rules.required_text(field, "x" * (limit + 1))
+
+
+def test_optional_text_has_the_same_limits() -> None:
+    with _invalid("bio", "is too long (maximum is 5000 characters)"):
+        rules.optional_text("bio", "x" * 5001)
 
 
 def test_tags_are_trimmed_deduplicated_sorted_and_empty_ones_dropped() -> None:

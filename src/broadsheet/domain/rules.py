@@ -26,11 +26,29 @@ MAX_ID = 2**31 - 1
 RESERVED_SLUGS = frozenset({"feed"})
 
 
+# Longest accepted text per field, in characters: generous, and inside what every store keeps
+# (MariaDB's TEXT holds 64 KiB, its MEDIUMTEXT 16 MiB).
+MAX_LENGTH = {
+    "title": 255,
+    "description": 1_000,
+    "body": 200_000,
+    "bio": 5_000,
+    "image": 2_048,
+}
+
+
 def required_text(field: str, value: str | None) -> str:
     """A required string field: present and not only whitespace. Returned trimmed."""
     if value is None or not value.strip():
         raise Invalid(field, BLANK)
-    return value.strip()
+    return _within_limit(field, value.strip())
+
+
+def _within_limit(field: str, value: str) -> str:
+    limit = MAX_LENGTH.get(field)
+    if limit is not None and len(value) > limit:
+        raise Invalid(field, f"is too long (maximum is {limit} characters)")
+    return value
 
 
 def present(field: str, value: str | None) -> str:
@@ -73,11 +91,11 @@ def password(value: str | None) -> str:
     return value
 
 
-def optional_text(value: str | None) -> str | None:
+def optional_text(field: str, value: str | None) -> str | None:
     """Bio and image: an empty string means "none", stored as null."""
     if value is None or not value.strip():
         return None
-    return value.strip()
+    return _within_limit(field, value.strip())
 
 
 def tags(values: Iterable[str]) -> tuple[str, ...]:

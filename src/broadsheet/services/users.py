@@ -89,9 +89,9 @@ async def update(
     if password is not UNCHANGED:
         changes["password_hash"] = hasher.hash(rules.password(password))
     if bio is not UNCHANGED:
-        changes["bio"] = rules.optional_text(bio)
+        changes["bio"] = rules.optional_text("bio", bio)
     if image is not UNCHANGED:
-        changes["image"] = rules.optional_text(image)
+        changes["image"] = rules.optional_text("image", image)
     async with uow:
         user = replace(await lookups.viewer(uow, user_id), **changes)
         user = await uow.users.update(user)
