@@ -42,14 +42,19 @@ class Plan:
 
 
 class _SeedClock:
-    """Spreads the demo articles over the past weeks instead of the last second."""
+    """Spreads the demo articles over the past month instead of the last second; each call
+    moves a little forward from the moment last set, never past the real now."""
 
-    def __init__(self, start: datetime) -> None:
-        self._moment = start
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._moment = datetime.now(UTC)
+
+    def set(self, moment: datetime) -> None:
+        self._moment = moment
 
     def now(self) -> datetime:
-        self._moment += timedelta(minutes=random.randint(7, 600))
-        return self._moment
+        self._moment += timedelta(minutes=self._rng.randint(1, 90))
+        return min(self._moment, datetime.now(UTC))
 
 
 class _OneHashHasher:
@@ -109,8 +114,11 @@ async def seed(broadsheet: Broadsheet, plan: Plan, advance: Advance, *, seed: in
                     broadsheet.unit_of_work(), username=followee, viewer_id=reader_id
                 )
 
-    clock = _SeedClock(datetime.now(UTC) - timedelta(minutes=400 * max(plan.articles, 1)))
-    for _ in range(plan.articles):
+    clock = _SeedClock(rng)
+    first = datetime.now(UTC) - timedelta(days=30)
+    spacing = timedelta(days=30) / max(plan.articles, 1)
+    for number in range(plan.articles):
+        clock.set(first + number * spacing)
         author_id = rng.choice(user_ids)
         title = " ".join(rng.sample(WORDS, k=rng.randint(3, 6))).capitalize()
         article = await articles.create(

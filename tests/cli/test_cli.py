@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from broadsheet.cli import app
-from broadsheet.domain.models import ArticleFilter
+from broadsheet.domain.models import ArticleFilter, ArticleSummary, Page
 from broadsheet.storage import open_storage
 from broadsheet.storage.sql import SqlStorage
 
@@ -31,12 +32,11 @@ def invoke(*args: str) -> str:
     return result.output
 
 
-async def _article_count(url: str) -> int:
+async def _newest_article(url: str) -> Page[ArticleSummary]:
     storage = open_storage(url)
     try:
         async with storage.unit_of_work() as uow:
-            page = await uow.articles.find(ArticleFilter(), viewer_id=None, limit=1, offset=0)
-        return page.total
+            return await uow.articles.find(ArticleFilter(), viewer_id=None, limit=1, offset=0)
     finally:
         await storage.close()
 
@@ -62,9 +62,11 @@ def test_seed_fills_an_empty_database_once(database: str) -> None:
     output = invoke("seed", "--users", "4", "--articles", "6")
 
     assert "Seeded 4 users and 6 articles" in output
-    assert asyncio.run(_article_count(database)) == 6
+    page = asyncio.run(_newest_article(database))
+    assert page.total == 6
+    assert page.items[0].created_at <= datetime.now(UTC)  # spread over the past, not the future
     assert "nothing seeded" in invoke("seed", "--articles", "3")
-    assert asyncio.run(_article_count(database)) == 6
+    assert asyncio.run(_newest_article(database)).total == 6
 
 
 def test_db_commands_name_the_sql_only_ones(monkeypatch: pytest.MonkeyPatch) -> None:
