@@ -56,3 +56,8 @@ class TokenInvalid(Unauthorized):
 
 class InvalidCredentials(Unauthorized):
     """Login with an unknown email or a wrong password (deliberately not saying which)."""
+
+
+class TransientConflict(BroadsheetError):
+    """The store gave up on this unit of work because of a concurrent one (a write conflict,
+    a deadlock). Nothing was written; running the use case again is safe."""

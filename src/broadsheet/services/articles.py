@@ -20,9 +20,10 @@ from broadsheet.domain.models import (
     Page,
 )
 from broadsheet.domain.ports import Clock, UnitOfWork
-from broadsheet.services import lookups
+from broadsheet.services import lookups, retry
 
 
+@retry.on_conflict
 async def create(
     uow: UnitOfWork,
     *,
@@ -66,6 +67,7 @@ async def show(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> ArticleV
         return await _view(uow, slug, viewer_id=viewer)
 
 
+@retry.on_conflict
 async def update(
     uow: UnitOfWork,
     *,
@@ -108,6 +110,7 @@ async def update(
     return view
 
 
+@retry.on_conflict
 async def delete(uow: UnitOfWork, *, slug: str, viewer_id: int) -> None:
     async with uow:
         article = await _owned(uow, slug, viewer_id)
@@ -138,10 +141,12 @@ async def feed(
         return await uow.articles.feed(viewer_id=viewer.id, limit=size, offset=start)
 
 
+@retry.on_conflict
 async def favorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
     return await _mark_favorite(uow, slug, viewer_id, favorite=True)
 
 
+@retry.on_conflict
 async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
     return await _mark_favorite(uow, slug, viewer_id, favorite=False)
 

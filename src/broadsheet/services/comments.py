@@ -6,9 +6,10 @@ from broadsheet.domain import rules
 from broadsheet.domain.errors import Forbidden, NotFound
 from broadsheet.domain.models import CommentView
 from broadsheet.domain.ports import Clock, UnitOfWork
-from broadsheet.services import lookups
+from broadsheet.services import lookups, retry
 
 
+@retry.on_conflict
 async def add(
     uow: UnitOfWork, *, clock: Clock, slug: str, viewer_id: int, body: str | None
 ) -> CommentView:
@@ -39,6 +40,7 @@ async def list_for(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> list
         return await uow.comments.list_for(article.id, viewer_id=viewer)
 
 
+@retry.on_conflict
 async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int) -> None:
     """Only the comment's author may delete it; the id must belong to that article."""
     async with uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from broadsheet.domain.errors import Invalid, NotFound
 from broadsheet.domain.models import Profile, User
 from broadsheet.domain.ports import UnitOfWork
-from broadsheet.services import lookups
+from broadsheet.services import lookups, retry
 
 
 async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Profile:
@@ -17,6 +17,7 @@ async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Prof
     return profile
 
 
+@retry.on_conflict
 async def follow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
@@ -28,6 +29,7 @@ async def follow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
     return followee.as_profile(following=True)
 
 
+@retry.on_conflict
 async def unfollow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)

@@ -9,7 +9,7 @@ from broadsheet.domain import rules
 from broadsheet.domain.errors import InvalidCredentials
 from broadsheet.domain.models import UNCHANGED, Change, NewUser, User
 from broadsheet.domain.ports import PasswordHasher, TokenCodec, UnitOfWork
-from broadsheet.services import lookups
+from broadsheet.services import lookups, retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,7 @@ class SignedIn:
     token: str
 
 
+@retry.on_conflict
 async def register(
     uow: UnitOfWork,
     *,
@@ -65,6 +66,7 @@ async def current(uow: UnitOfWork, *, user_id: int) -> User:
         return await lookups.viewer(uow, user_id)
 
 
+@retry.on_conflict
 async def update(
     uow: UnitOfWork,
     *,

@@ -23,6 +23,7 @@ from broadsheet.domain.errors import (
     InvalidCredentials,
     NotFound,
     TokenMissing,
+    TransientConflict,
     Unauthorized,
 )
 
@@ -49,13 +50,15 @@ def status_and_body(error: BroadsheetError) -> tuple[int, dict[str, dict[str, li
             return 401, envelope("credentials", "invalid")
         case Unauthorized():
             return 401, envelope("token", "is invalid")
+        case TransientConflict():
+            return 503, envelope("request", "conflicted with concurrent changes; try again")
     return 400, envelope("request", "cannot be processed")
 
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, BroadsheetError)
     status, body = status_and_body(error)
-    headers = {"WWW-Authenticate": "Token"} if status == 401 else None
+    headers = {401: {"WWW-Authenticate": "Token"}, 503: {"Retry-After": "1"}}.get(status)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

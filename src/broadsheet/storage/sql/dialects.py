@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Insert, Table
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.errors import AlreadyExists, TransientConflict
 from broadsheet.storage.sql.tables import UNIQUE_FIELDS
 
 
@@ -65,3 +65,24 @@ def inserted_id(result: CursorResult[Any]) -> int:
     if key is None:
         raise RuntimeError("the insert reported no primary key")
     return int(key[0])
+
+
+_TRANSIENT_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
+_TRANSIENT_MYSQL_CODES = {1205, 1213}  # MariaDB/MySQL: lock wait timeout, deadlock
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back only because of a concurrent one."""
+    if not isinstance(error, DBAPIError) or error.orig is None:
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    code = original.args[0] if original.args else None
+    if isinstance(code, int) and code in _TRANSIENT_MYSQL_CODES:
+        return True
+    return "database is locked" in str(original)  # SQLite, past its busy timeout
+
+
+def as_transient_conflict(error: BaseException | None) -> TransientConflict | None:
+    return TransientConflict() if error is not None and is_transient(error) else None

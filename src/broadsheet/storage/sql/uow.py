@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadsheet.storage.sql.articles import SqlArticles
 from broadsheet.storage.sql.comments import SqlComments
+from broadsheet.storage.sql.dialects import as_transient_conflict
 from broadsheet.storage.sql.favorites import SqlFavorites
 from broadsheet.storage.sql.follows import SqlFollows
 from broadsheet.storage.sql.tags import SqlTags
@@ -57,6 +58,8 @@ class SqlUnitOfWork:
                 await connection.rollback()
         finally:
             await connection.close()
+        if (conflict := as_transient_conflict(exc)) is not None:
+            raise conflict from exc
 
     async def commit(self) -> None:
         if self._connection is None:
