@@ -1,7 +1,8 @@
 """Real, throwaway databases for the test run: one uniquely named database per backend.
 
 Server addresses come from ``BROADSHEET_TEST_POSTGRESQL_URL`` / ``BROADSHEET_TEST_MARIADB_URL``
-(defaults: the local servers). Each run creates its databases and drops them at the end.
+(defaults: the local servers) and ``BROADSHEET_TEST_MONGODB_URL`` (default: a SecantusDB
+server started for the run). Each run creates its databases and drops them at the end.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ import asyncio
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pymongo
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from broadsheet.domain.ports import Storage
 from broadsheet.storage import open_storage
+from broadsheet.storage.mongo import MongoStorage
+from broadsheet.storage.mongo import migrations as mongo_migrations
 from broadsheet.storage.sql import SqlStorage, tables
+from tests.mongo_server import mongo_server
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -27,7 +33,7 @@ SERVER_URLS = {
         "BROADSHEET_TEST_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql"
     ),
 }
-KNOWN_BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
+KNOWN_BACKENDS = ("memory", "sqlite", "postgresql", "mariadb", "mongodb")
 
 
 def selected_backends() -> list[str]:
@@ -45,6 +51,8 @@ def create_database(backend: str, workdir: Path) -> str:
         return "memory://"
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
+    elif backend == "mongodb":
+        url = f"{mongo_server.url(workdir).rstrip('/')}/{name}"
     else:
         server = make_url(SERVER_URLS[backend])
         asyncio.run(
@@ -56,6 +64,10 @@ def create_database(backend: str, workdir: Path) -> str:
 
 
 def drop_database(backend: str, url: str) -> None:
+    if backend == "mongodb":
+        client: pymongo.MongoClient[dict[str, Any]]
+        with pymongo.MongoClient(url) as client:
+            client.drop_database(client.get_default_database().name)
     if backend in {"postgresql", "mariadb"}:
         server = SERVER_URLS[backend]
         name = make_url(url).database
@@ -90,6 +102,9 @@ async def _migrate(url: str) -> None:
 
 async def empty(storage: Storage) -> None:
     """Delete every row, keeping the schema: each test starts from nothing."""
+    if isinstance(storage, MongoStorage):
+        for name in mongo_migrations.VALIDATORS:  # counters and migrations stay
+            await storage.database[name].delete_many({})
     if isinstance(storage, SqlStorage):
         async with storage.engine.begin() as connection:
             for table in reversed(tables.metadata.sorted_tables):

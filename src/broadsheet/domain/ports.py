@@ -3,7 +3,9 @@
 The docstrings are the contract. Every adapter (SQL, the in-memory reference store, later
 MongoDB) passes the same contract tests in ``tests/contract``.
 
-Repositories never commit. Lookups by username are case-insensitive (see
+Repositories never commit. Under concurrency a store may give up on a unit of work with
+``TransientConflict``; it has then written nothing, and the use case may run again.
+Lookups by username are case-insensitive (see
 ``rules.username_key``); every other match is exact. ``viewer_id`` is the user asking, or
 ``None`` for an anonymous request, and decides ``following`` and ``favorited``.
 """
@@ -53,7 +55,7 @@ class Users(Protocol):
 
 class Follows(Protocol):
     async def add(self, *, follower_id: int, followee_id: int) -> None:
-        """Idempotent, also under concurrency: never a duplicate, never an error."""
+        """Idempotent, also under concurrency: never a duplicate, never a unique violation."""
         ...
 
     async def remove(self, *, follower_id: int, followee_id: int) -> None:

@@ -18,4 +18,8 @@ def open_storage(url: str) -> Storage:
         from broadsheet.storage.sql import SqlStorage
 
         return SqlStorage(url)
+    if scheme in {"mongodb", "mongodb+srv"} or url.startswith("mongodb+srv:"):
+        from broadsheet.storage.mongo import MongoStorage
+
+        return MongoStorage(url)
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}")

@@ -1,0 +1,48 @@
+"""The document adapter: MongoDB through PyMongo's asyncio API (``AsyncMongoClient``)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from broadsheet.storage.mongo import migrations
+from broadsheet.storage.mongo.uow import MongoUnitOfWork
+
+__all__ = ["MongoStorage", "MongoUnitOfWork"]
+
+DEFAULT_DATABASE = "broadsheet"
+
+
+class MongoStorage:
+    def __init__(self, url: str) -> None:
+        # Aware UTC datetimes back, like the SQL adapter; BSON keeps milliseconds.
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url, tz_aware=True, tzinfo=UTC
+        )
+        self.database: AsyncDatabase[dict[str, Any]] = self.client.get_default_database(
+            DEFAULT_DATABASE
+        )
+        self._transactions: bool | None = None
+
+    def unit_of_work(self) -> MongoUnitOfWork:
+        return MongoUnitOfWork(self)
+
+    async def supports_transactions(self) -> bool:
+        """Replica-set members and mongos routers run multi-document transactions; a
+        standalone server does not. Asked once, with ``hello``."""
+        if self._transactions is None:
+            hello = await self.client.admin.command("hello")
+            self._transactions = "setName" in hello or hello.get("msg") == "isdbgrid"
+        return self._transactions
+
+    async def migrate(self) -> None:
+        await migrations.upgrade(self.database)
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,135 @@
+"""Versioned, idempotent schema steps for MongoDB: validators and indexes.
+
+``broadsheet db upgrade`` runs every step not yet recorded in the ``migrations`` collection,
+in order. Each step may safely run twice (creating an index that exists is a no-op; a
+validator is set with ``collMod``), so a crash between a step and its record is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid
+
+Database = AsyncDatabase[dict[str, Any]]
+
+_INT = {"bsonType": ["int", "long"]}
+_STRING = {"bsonType": "string"}
+_OPTIONAL_STRING = {"bsonType": ["string", "null"]}
+_DATE = {"bsonType": "date"}
+
+
+def _schema(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "$jsonSchema": {
+            "bsonType": "object",
+            "required": sorted(required),
+            "properties": {**required, **(optional or {})},
+        }
+    }
+
+
+VALIDATORS: dict[str, dict[str, Any]] = {
+    "users": _schema(
+        {
+            "_id": _INT,
+            "username": _STRING,
+            "username_key": _STRING,
+            "email": _STRING,
+            "password_hash": _STRING,
+        },
+        {"bio": _OPTIONAL_STRING, "image": _OPTIONAL_STRING},
+    ),
+    "follows": _schema({"follower_id": _INT, "followee_id": _INT}),
+    "articles": _schema(
+        {
+            "_id": _INT,
+            "slug": _STRING,
+            "title": _STRING,
+            "description": _STRING,
+            "body": _STRING,
+            "tags": {"bsonType": "array", "items": _STRING, "uniqueItems": True},
+            "author_id": _INT,
+            "created_at": _DATE,
+            "updated_at": _DATE,
+            "favorites_count": {"bsonType": ["int", "long"], "minimum": 0},
+        }
+    ),
+    "favorites": _schema({"user_id": _INT, "article_id": _INT}),
+    "comments": _schema(
+        {
+            "_id": _INT,
+            "article_id": _INT,
+            "author_id": _INT,
+            "body": _STRING,
+            "created_at": _DATE,
+            "updated_at": _DATE,
+        }
+    ),
+}
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "users": [
+        IndexModel([("username_key", ASCENDING)], unique=True),
+        IndexModel([("email", ASCENDING)], unique=True),
+    ],
+    "follows": [
+        IndexModel([("follower_id", ASCENDING), ("followee_id", ASCENDING)], unique=True),
+        IndexModel([("followee_id", ASCENDING), ("follower_id", ASCENDING)]),
+    ],
+    "articles": [
+        IndexModel([("slug", ASCENDING)], unique=True),
+        IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("author_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("tags", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+    ],
+    "favorites": [
+        IndexModel([("user_id", ASCENDING), ("article_id", ASCENDING)], unique=True),
+        IndexModel([("article_id", ASCENDING)]),
+    ],
+    "comments": [
+        IndexModel([("article_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
+    ],
+}
+
+
+async def _validators(db: Database) -> None:
+    existing = set(await db.list_collection_names())
+    for name, validator in VALIDATORS.items():
+        if name in existing:
+            await db.command("collMod", name, validator=validator, validationLevel="strict")
+        else:
+            try:
+                await db.create_collection(name, validator=validator)
+            except CollectionInvalid:  # created meanwhile by another process
+                await db.command("collMod", name, validator=validator)
+
+
+async def _indexes(db: Database) -> None:
+    for name, indexes in INDEXES.items():
+        await db[name].create_indexes(indexes)
+
+
+STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
+    ("0001_collections_with_validators", _validators),
+    ("0002_indexes", _indexes),
+]
+
+
+async def upgrade(db: Database) -> None:
+    applied = {doc["_id"] async for doc in db.migrations.find({}, projection={"_id": 1})}
+    for step_id, step in STEPS:
+        if step_id in applied:
+            continue
+        await step(db)
+        await db.migrations.update_one(
+            {"_id": step_id}, {"$setOnInsert": {"applied_at": datetime.now(UTC)}}, upsert=True
+        )
+
+
+async def applied(db: Database) -> list[str]:
+    return [doc["_id"] async for doc in db.migrations.find({}, sort=[("_id", ASCENDING)])]

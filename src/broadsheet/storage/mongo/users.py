@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from broadsheet.domain import rules
+from broadsheet.domain.models import NewUser, Profile, User
+from broadsheet.storage.mongo.base import MongoRepository, unique_violations_as_domain_errors
+from broadsheet.storage.mongo.documents import Stage, profile_from, user_from, with_author
+
+
+class MongoUsers(MongoRepository):
+    async def add(self, new: NewUser) -> User:
+        await self._uow.begin_write()
+        user_id = await self._next_id("users")
+        document = {
+            "_id": user_id,
+            "username": new.username,
+            "username_key": rules.username_key(new.username),
+            "email": new.email,
+            "password_hash": new.password_hash,
+            "bio": None,
+            "image": None,
+        }
+        async with unique_violations_as_domain_errors():
+            await self._db.users.insert_one(document, session=self._session)
+        return user_from(document)
+
+    async def get(self, user_id: int) -> User | None:
+        return await self._one({"_id": user_id})
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one({"email": email})
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self._one({"username_key": rules.username_key(username)})
+
+    async def update(self, user: User) -> User:
+        await self._uow.begin_write()
+        changes = {
+            "username": user.username,
+            "username_key": rules.username_key(user.username),
+            "email": user.email,
+            "password_hash": user.password_hash,
+            "bio": user.bio,
+            "image": user.image,
+        }
+        async with unique_violations_as_domain_errors():
+            await self._db.users.update_one(
+                {"_id": user.id}, {"$set": changes}, session=self._session
+            )
+        return user
+
+    async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
+        pipeline: list[Stage] = [
+            {"$match": {"username_key": rules.username_key(username)}},
+            {"$limit": 1},
+            {"$set": {"author_id": "$_id"}},
+            *with_author(viewer_id),
+        ]
+        cursor = await self._db.users.aggregate(pipeline, session=self._session)
+        found = await cursor.to_list(length=1)
+        return profile_from(found[0]["author"]) if found else None
+
+    async def _one(self, query: dict[str, object]) -> User | None:
+        document = await self._db.users.find_one(query, session=self._session)
+        return None if document is None else user_from(document)
