@@ -22,6 +22,7 @@ from broadsheet.storage import open_storage
 from broadsheet.storage.sql.urls import sqlite_file
 
 log = logging.getLogger("broadsheet")
+MIN_SECRET_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -72,7 +73,12 @@ def signing_secret(settings: Settings) -> str:
     """``BROADSHEET_SECRET_KEY``; without it, production refuses to start and the embedded
     default keeps a generated secret in a file beside its database, so tokens survive restarts."""
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
+        secret = settings.secret_key.get_secret_value()
+        if len(secret) < MIN_SECRET_LENGTH:  # HS256 wants a key at least as long as its hash
+            raise ConfigurationError(
+                f"BROADSHEET_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long"
+            )
+        return secret
     if settings.environment == "production":
         raise ConfigurationError(
             "BROADSHEET_SECRET_KEY is not set. In production, set it to a long random value, "

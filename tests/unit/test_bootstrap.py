@@ -19,9 +19,17 @@ def test_production_refuses_to_start_without_a_secret() -> None:
 
 
 def test_a_given_secret_is_used_as_is() -> None:
-    settings = Settings(environment="production", secret_key="from-the-environment")
+    secret = "from-the-environment-" + "x" * 20
+    settings = Settings(environment="production", secret_key=secret)
 
-    assert signing_secret(settings) == "from-the-environment"
+    assert signing_secret(settings) == secret
+
+
+def test_a_short_secret_is_refused() -> None:
+    settings = Settings(environment="production", secret_key="too-short")
+
+    with pytest.raises(ConfigurationError, match="at least 32 characters"):
+        signing_secret(settings)
 
 
 def test_embedded_default_keeps_one_generated_secret_beside_the_database(tmp_path: Path) -> None:
