@@ -33,7 +33,9 @@ SERVER_URLS = {
         "BROADSHEET_TEST_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql"
     ),
 }
-KNOWN_BACKENDS = ("memory", "sqlite", "postgresql", "mariadb", "mongodb")
+# mongodb-standalone: the same server, with Broadsheet's transactions switched off, to test
+# the write ordering a standalone MongoDB server gets.
+KNOWN_BACKENDS = ("memory", "sqlite", "postgresql", "mariadb", "mongodb", "mongodb-standalone")
 
 
 def selected_backends() -> list[str]:
@@ -53,6 +55,8 @@ def create_database(backend: str, workdir: Path) -> str:
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
     elif backend == "mongodb":
         url = f"{mongo_server.url(workdir).rstrip('/')}/{name}"
+    elif backend == "mongodb-standalone":
+        url = f"{mongo_server.url(workdir).rstrip('/')}/{name}?broadsheet_transactions=off"
     else:
         server = make_url(SERVER_URLS[backend])
         asyncio.run(

@@ -64,12 +64,12 @@ async def test_changes_are_visible_inside_the_unit_of_work_before_commit(
         assert await uow.tags.popular() == ["t"]
 
 
-async def test_leaving_without_commit_discards_every_change(storage: Storage) -> None:
-    jake = await factories.user(storage, username="jake")
-    jane = await factories.user(storage, username="jane")
-    article = await factories.article(storage, author=jake, tags=["kept"])
+async def test_leaving_without_commit_discards_every_change(transactional_storage: Storage) -> None:
+    jake = await factories.user(transactional_storage, username="jake")
+    jane = await factories.user(transactional_storage, username="jane")
+    article = await factories.article(transactional_storage, author=jake, tags=["kept"])
 
-    async with storage.unit_of_work() as uow:
+    async with transactional_storage.unit_of_work() as uow:
         await uow.users.add(_new_user("ghost"))
         await uow.users.update(replace(jake, bio="changed"))
         await uow.follows.add(follower_id=jane.id, followee_id=jake.id)
@@ -79,7 +79,7 @@ async def test_leaving_without_commit_discards_every_change(storage: Storage) ->
         )
         await uow.articles.update(replace(article, slug="renamed", tags=("lost",)))
 
-    async with storage.unit_of_work() as uow:
+    async with transactional_storage.unit_of_work() as uow:
         assert await uow.users.get_by_username("ghost") is None
         assert await uow.users.get(jake.id) == jake
         profile = await uow.users.profile("jake", viewer_id=jane.id)
@@ -93,32 +93,32 @@ async def test_leaving_without_commit_discards_every_change(storage: Storage) ->
     assert (view.favorited, view.favorites_count, view.tags) == (False, 0, ("kept",))
 
 
-async def test_an_error_rolls_back_and_propagates(storage: Storage) -> None:
+async def test_an_error_rolls_back_and_propagates(transactional_storage: Storage) -> None:
     async def fail_midway() -> None:
-        async with storage.unit_of_work() as uow:
+        async with transactional_storage.unit_of_work() as uow:
             await uow.users.add(_new_user("ghost"))
             raise Boom
 
     with pytest.raises(Boom):
         await fail_midway()
 
-    async with storage.unit_of_work() as uow:
+    async with transactional_storage.unit_of_work() as uow:
         assert await uow.users.get_by_username("ghost") is None
 
 
 async def test_a_rolled_back_delete_keeps_the_article_and_what_hangs_on_it(
-    storage: Storage,
+    transactional_storage: Storage,
 ) -> None:
-    jake = await factories.user(storage, username="jake")
-    article = await factories.article(storage, author=jake, tags=["t"])
-    comment = await factories.comment(storage, article=article, author=jake)
-    await factories.favorite(storage, user=jake, article=article)
+    jake = await factories.user(transactional_storage, username="jake")
+    article = await factories.article(transactional_storage, author=jake, tags=["t"])
+    comment = await factories.comment(transactional_storage, article=article, author=jake)
+    await factories.favorite(transactional_storage, user=jake, article=article)
 
-    async with storage.unit_of_work() as uow:
+    async with transactional_storage.unit_of_work() as uow:
         await uow.articles.delete(article.id)
         assert await uow.articles.get_by_slug(article.slug) is None
 
-    async with storage.unit_of_work() as uow:
+    async with transactional_storage.unit_of_work() as uow:
         assert await uow.articles.get_by_slug(article.slug) == article
         assert await uow.comments.get(comment.id) == comment
         assert await uow.tags.popular() == ["t"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,8 +17,24 @@ __all__ = ["MongoStorage", "MongoUnitOfWork"]
 DEFAULT_DATABASE = "broadsheet"
 
 
+# Broadsheet's own URL option, removed before PyMongo sees the URL: ``off`` runs without
+# transactions even where the server has them (standalone write ordering).
+TRANSACTIONS_OPTION = "broadsheet_transactions"
+
+
+def _split_options(url: str) -> tuple[str, bool]:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    ours = [value for key, value in query if key == TRANSACTIONS_OPTION]
+    if ours and ours[-1] not in {"auto", "off"}:
+        raise ValueError(f"{TRANSACTIONS_OPTION} must be auto or off, not {ours[-1]!r}")
+    rest = urlencode([(key, value) for key, value in query if key != TRANSACTIONS_OPTION])
+    return urlunsplit(parts._replace(query=rest)), bool(ours) and ours[-1] == "off"
+
+
 class MongoStorage:
     def __init__(self, url: str) -> None:
+        url, transactions_off = _split_options(url)
         # Aware UTC datetimes back, like the SQL adapter; BSON keeps milliseconds.
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url, tz_aware=True, tzinfo=UTC
@@ -25,7 +42,7 @@ class MongoStorage:
         self.database: AsyncDatabase[dict[str, Any]] = self.client.get_default_database(
             DEFAULT_DATABASE
         )
-        self._transactions: bool | None = None
+        self._transactions: bool | None = False if transactions_off else None
 
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self)
