@@ -12,6 +12,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pymongo
 from sqlalchemy import text
@@ -53,10 +54,12 @@ def create_database(backend: str, workdir: Path) -> str:
         return "memory://"
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
-    elif backend == "mongodb":
-        url = f"{mongo_server.url(workdir).rstrip('/')}/{name}"
-    elif backend == "mongodb-standalone":
-        url = f"{mongo_server.url(workdir).rstrip('/')}/{name}?broadsheet_transactions=off"
+    elif backend.startswith("mongodb"):
+        address = urlsplit(mongo_server.url(workdir))
+        query = parse_qsl(address.query)
+        if backend == "mongodb-standalone":
+            query.append(("broadsheet_transactions", "off"))
+        url = urlunsplit(address._replace(path=f"/{name}", query=urlencode(query)))
     else:
         server = make_url(SERVER_URLS[backend])
         asyncio.run(
@@ -68,10 +71,11 @@ def create_database(backend: str, workdir: Path) -> str:
 
 
 def drop_database(backend: str, url: str) -> None:
-    if backend == "mongodb":
+    if backend.startswith("mongodb"):
+        parts = urlsplit(url)
         client: pymongo.MongoClient[dict[str, Any]]
-        with pymongo.MongoClient(url) as client:
-            client.drop_database(client.get_default_database().name)
+        with pymongo.MongoClient(urlunsplit(parts._replace(path="/", query=""))) as client:
+            client.drop_database(parts.path.strip("/"))
     if backend in {"postgresql", "mariadb"}:
         server = SERVER_URLS[backend]
         name = make_url(url).database
