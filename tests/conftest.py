@@ -23,6 +23,11 @@ from tests.mongo_server import mongo_server
 
 BACKENDS = databases.selected_backends()
 CONTRACT_BACKENDS = ["memory", *[b for b in BACKENDS if b != "memory"]]
+# Engine-specific suites are only collected when their engine is selected.
+collect_ignore = [
+    *(["sql"] if not {"sqlite", "postgresql", "mariadb"} & set(BACKENDS) else []),
+    *(["mongo"] if "mongodb" not in BACKENDS else []),
+]
 # Backends without transactions cannot promise rollback; they run every other contract test.
 TRANSACTIONAL_BACKENDS = [b for b in CONTRACT_BACKENDS if b != "mongodb-standalone"]
 

@@ -17,7 +17,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "BROADSHEET_DATABASE_URL", "database_url"),
-        description="sqlite:///file.db (default broadsheet.db), postgresql://…, mysql://… or memory://",
+        description=(
+            "sqlite:///file.db (default broadsheet.db), postgresql://…, mysql://…, "
+            "mongodb://… or memory://"
+        ),
     )
     environment: Literal["development", "production"] = Field(
         default="development",

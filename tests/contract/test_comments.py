@@ -48,6 +48,19 @@ async def test_ids_are_distinct_across_articles(storage: Storage) -> None:
     assert len(set(ids)) == 3
 
 
+async def test_a_deleted_comments_id_is_never_given_again(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    first = await factories.comment(storage, article=article, author=jake)
+    async with storage.unit_of_work() as uow:
+        await uow.comments.delete(first.id)
+        await uow.commit()
+
+    second = await factories.comment(storage, article=article, author=jake)
+
+    assert second.id > first.id
+
+
 async def test_delete(storage: Storage) -> None:
     jake = await factories.user(storage)
     article = await factories.article(storage, author=jake)

@@ -1,7 +1,7 @@
 """The ports: what services need from the outside world, as small Protocols.
 
-The docstrings are the contract. Every adapter (SQL, the in-memory reference store, later
-MongoDB) passes the same contract tests in ``tests/contract``.
+The docstrings are the contract. Every adapter (SQL, MongoDB, the in-memory reference
+store) passes the same contract tests in ``tests/contract``.
 
 Repositories never commit. Under concurrency a store may give up on a unit of work with
 ``TransientConflict``; it has then written nothing, and the use case may run again.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,13 +22,17 @@ TRANSACTIONS_OPTION = "broadsheet_transactions"
 
 
 def _split_options(url: str) -> tuple[str, bool]:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    ours = [value for key, value in query if key == TRANSACTIONS_OPTION]
+    """The URL without Broadsheet's option (left byte for byte otherwise: PyMongo reads
+    option values such as ``readPreferenceTags=dc:ny`` raw), and whether it said ``off``."""
+    base, question, query = url.partition("?")
+    if not question:
+        return url, False
+    pairs = query.split("&")
+    ours = [p.partition("=")[2] for p in pairs if p.partition("=")[0] == TRANSACTIONS_OPTION]
     if ours and ours[-1] not in {"auto", "off"}:
         raise ValueError(f"{TRANSACTIONS_OPTION} must be auto or off, not {ours[-1]!r}")
-    rest = urlencode([(key, value) for key, value in query if key != TRANSACTIONS_OPTION])
-    return urlunsplit(parts._replace(query=rest)), bool(ours) and ours[-1] == "off"
+    rest = "&".join(p for p in pairs if p.partition("=")[0] != TRANSACTIONS_OPTION)
+    return (f"{base}?{rest}" if rest else base), bool(ours) and ours[-1] == "off"
 
 
 class MongoStorage:

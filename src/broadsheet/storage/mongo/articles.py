@@ -50,7 +50,7 @@ def _articles_by(local_field: str, foreign_field: str) -> list[Stage]:
     ]
 
 
-def _source(filters: ArticleFilter, viewer_id: int | None) -> tuple[str, list[Stage]]:
+def _source(filters: ArticleFilter) -> tuple[str, list[Stage]]:
     """The collection a list starts from and the stages that reach the matching articles:
     the most selective filter leads, through its index; the others follow as ``$match``."""
     stages: list[Stage]
@@ -147,7 +147,7 @@ class MongoArticles(MongoRepository):
     async def find(
         self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
-        collection, stages = _source(filters, viewer_id)
+        collection, stages = _source(filters)
         return await self._page(collection, stages, viewer_id, limit, offset)
 
     async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:

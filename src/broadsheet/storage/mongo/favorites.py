@@ -19,7 +19,9 @@ class MongoFavorites(MongoRepository):
                 pair, {"$setOnInsert": pair}, upsert=True, session=self._session
             )
         except DuplicateKeyError:
-            return  # a concurrent request made the same favorite and counted it
+            # A concurrent request made the same favorite and counted it. (In a transaction the
+            # server has aborted it: the commit fails as transient and the use case reruns.)
+            return
         if result.upserted_id is not None:
             await self._count(article_id, +1)
 
@@ -32,6 +34,10 @@ class MongoFavorites(MongoRepository):
             await self._count(article_id, -1)
 
     async def _count(self, article_id: int, change: int) -> None:
+        # Never below zero, even if a crash without transactions left the counter behind.
+        floor = {"favorites_count": {"$gt": 0}} if change < 0 else {}
         await self._db.articles.update_one(
-            {"_id": article_id}, {"$inc": {"favorites_count": change}}, session=self._session
+            {"_id": article_id, **floor},
+            {"$inc": {"favorites_count": change}},
+            session=self._session,
         )

@@ -36,6 +36,8 @@ metadata = MetaData(
 # MariaDB: exact comparison like the other two (binary, and no trailing-space padding);
 # case-insensitivity is explicit in the *_key columns, never an accident of a collation.
 _MARIADB: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_nopad_bin"}
+# SQLite: never hand a deleted row's id to a new row (a stale comment id must not come back).
+_NO_ID_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def _user_fk() -> ForeignKey:
@@ -59,6 +61,7 @@ user_account = Table(
     UniqueConstraint("username_key"),
     UniqueConstraint("email"),
     **_MARIADB,
+    **_NO_ID_REUSE,
 )
 
 follow = Table(
@@ -87,6 +90,7 @@ article = Table(
     Index(None, "created_at", "id"),
     Index(None, "author_id", "created_at"),
     **_MARIADB,
+    **_NO_ID_REUSE,
 )
 
 article_tag = Table(
@@ -119,6 +123,7 @@ comment = Table(
     Index(None, "article_id", "created_at"),
     Index(None, "author_id"),
     **_MARIADB,
+    **_NO_ID_REUSE,
 )
 
 # Which domain field a unique violation is about, by constraint name and by the

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("username_key", name=op.f("uq_user_account_username_key")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_nopad_bin",
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "article",
@@ -63,6 +64,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("slug", name=op.f("uq_article_slug")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_nopad_bin",
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_article_author_id_created_at"), "article", ["author_id", "created_at"])
     op.create_index(op.f("ix_article_created_at_id"), "article", ["created_at", "id"])
@@ -139,6 +141,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comment")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_nopad_bin",
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_comment_article_id_created_at"), "comment", ["article_id", "created_at"]

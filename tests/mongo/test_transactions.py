@@ -1,0 +1,250 @@
+"""Multi-document use cases on a real server: a failure half-way leaves nothing half-written.
+
+SecantusDB answers ``hello`` as a replica-set member, so every unit of work that writes runs
+in a multi-document transaction; these tests break a use case between two of its writes and
+look at what the database kept. The schema guards (validators, unique indexes, migration
+records) are checked against the same server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import WriteError
+
+from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.models import NewUser
+from broadsheet.services import articles
+from broadsheet.storage.mongo import MongoStorage, migrations
+from broadsheet.storage.mongo.favorites import MongoFavorites
+from tests import databases, factories
+from tests.conftest import BACKENDS
+
+MONGO_BACKENDS = [b for b in BACKENDS if b == "mongodb"]
+
+
+class Boom(RuntimeError):
+    """Raised on purpose in the middle of a use case."""
+
+
+@pytest.fixture(params=MONGO_BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def mongo_url(backend: str, database_urls: dict[str, str]) -> str:
+    return database_urls[backend]  # created here, outside any running event loop
+
+
+@pytest.fixture
+async def store(mongo_url: str) -> AsyncIterator[MongoStorage]:
+    storage = MongoStorage(mongo_url)
+    await databases.empty(storage)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+def _new_user(name: str, email: str | None = None) -> NewUser:
+    return NewUser(
+        username=name, email=email or f"{name.lower()}@example.com", password_hash="hash"
+    )
+
+
+async def _add(store: MongoStorage, new: NewUser) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.users.add(new)
+        await uow.commit()
+
+
+async def test_the_server_runs_transactions(store: MongoStorage) -> None:
+    assert await store.supports_transactions() is True
+    hello = await store.client.admin.command("hello")
+    assert "setName" in hello
+
+
+async def test_a_favorite_whose_counter_update_fails_is_not_kept(
+    store: MongoStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = await factories.user(store, username="author")
+    reader = await factories.user(store, username="reader")
+    article = await factories.article(store, author=author, title="Counted")
+    seen_inside: list[dict[str, Any] | None] = []
+    real_count = MongoFavorites._count
+
+    async def count_then_fail(self: MongoFavorites, article_id: int, change: int) -> None:
+        # Both writes of the use case have run, in its session, when it breaks.
+        await real_count(self, article_id, change)
+        seen_inside.append(
+            await self._db.favorites.find_one(
+                {"user_id": reader.id, "article_id": article_id}, session=self._session
+            )
+        )
+        raise Boom("after the favorite and its count were written")
+
+    monkeypatch.setattr(MongoFavorites, "_count", count_then_fail)
+
+    with pytest.raises(Boom):
+        await articles.favorite(store.unit_of_work(), slug=article.slug, viewer_id=reader.id)
+
+    assert len(seen_inside) == 1
+    assert seen_inside[0] is not None, "the favorite was never upserted"
+    assert await store.database.favorites.count_documents({}) == 0
+    stored = await store.database.articles.find_one({"_id": article.id})
+    assert stored is not None
+    assert stored["favorites_count"] == 0
+
+    monkeypatch.undo()  # the same use case, unbroken, does keep both writes
+    view = await articles.favorite(store.unit_of_work(), slug=article.slug, viewer_id=reader.id)
+    assert (view.favorited, view.favorites_count) == (True, 1)
+    assert await store.database.favorites.count_documents({}) == 1
+
+
+async def test_an_article_whose_favorites_cannot_be_deleted_stays_whole(
+    store: MongoStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = await factories.user(store, username="author")
+    reader = await factories.user(store, username="reader")
+    article = await factories.article(store, author=author, title="Doomed", tags=["t"])
+    for body in ("first", "second"):
+        await factories.comment(store, article=article, author=reader, body=body)
+    await factories.favorite(store, user=reader, article=article)
+    failed_on: list[str] = []
+    real_delete_many = AsyncCollection.delete_many
+
+    async def delete_many(self: AsyncCollection[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        if self.name == "favorites":
+            failed_on.append(self.name)
+            raise Boom("deleting the favorites")
+        return await real_delete_many(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncCollection, "delete_many", delete_many)
+
+    with pytest.raises(Boom):
+        await articles.delete(store.unit_of_work(), slug=article.slug, viewer_id=author.id)
+
+    assert failed_on == ["favorites"]  # the article and its comments were deleted before
+    db = store.database
+    stored = await db.articles.find_one({"_id": article.id})
+    assert stored is not None
+    assert (stored["slug"], stored["favorites_count"]) == (article.slug, 1)
+    comments = [doc["body"] async for doc in db.comments.find({"article_id": article.id})]
+    assert sorted(comments) == ["first", "second"]
+    assert await db.favorites.count_documents({"article_id": article.id}) == 1
+
+
+async def test_a_unit_of_work_that_raises_after_writing_leaves_nothing(
+    store: MongoStorage,
+) -> None:
+    seen: dict[str, object] = {}
+
+    async def write_then_fail() -> None:
+        async with store.unit_of_work() as uow:
+            jake = await uow.users.add(_new_user("jake"))
+            seen["in_transaction"] = uow.in_transaction
+            seen["inside"] = await uow.users.get(jake.id) == jake  # its own write
+            seen["outside"] = await store.database.users.find_one({"_id": jake.id})
+            raise Boom
+
+    with pytest.raises(Boom):
+        await write_then_fail()
+
+    # Inside, the write was there; outside, before any commit, it was not.
+    assert seen == {"in_transaction": True, "inside": True, "outside": None}
+    assert await store.database.users.count_documents({}) == 0
+    async with store.unit_of_work() as uow:
+        assert await uow.users.get_by_username("jake") is None
+
+
+async def test_a_unit_of_work_that_does_not_commit_leaves_nothing(store: MongoStorage) -> None:
+    async with store.unit_of_work() as uow:
+        await uow.users.add(_new_user("jake"))
+
+    assert await store.database.users.count_documents({}) == 0
+
+
+async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> None:
+    db = store.database
+    steps = ["0001_collections_with_validators", "0002_indexes"]
+    assert [step_id for step_id, _ in migrations.STEPS] == steps
+    assert await migrations.applied(db) == steps
+    records = await db.migrations.find({}, sort=[("_id", 1)]).to_list()
+
+    await store.migrate()
+    await store.migrate()
+
+    assert await db.migrations.find({}, sort=[("_id", 1)]).to_list() == records
+
+    # A crash between a step and its record: every step runs again, harmlessly.
+    await db.migrations.delete_many({})
+    await store.migrate()
+    assert await migrations.applied(db) == steps
+
+    indexes = {index["name"]: index async for index in await db.users.list_indexes()}
+    by_key = {tuple(index["key"]): index for index in indexes.values()}
+    assert by_key[("username_key",)].get("unique") is True
+    assert by_key[("email",)].get("unique") is True
+    assert len(indexes) == 3  # _id plus the two above, nothing doubled
+    with pytest.raises(WriteError) as invalid:
+        await db.users.insert_one({"_id": 1, "username": "no-email"})
+    assert invalid.value.code == 121  # the validator survived collMod
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"_id": 1, "username": "jake"},
+        {"username": "jake", "username_key": "jake", "email": "j@x.io", "password_hash": "h"},
+        {"_id": "1", "username": "j", "username_key": "j", "email": "j@x.io", "password_hash": "h"},
+    ],
+    ids=["missing-fields", "missing-id", "string-id"],
+)
+async def test_the_validator_rejects_a_malformed_user(
+    store: MongoStorage, document: dict[str, Any]
+) -> None:
+    with pytest.raises(WriteError) as rejected:
+        await store.database.users.insert_one(document)
+
+    assert rejected.value.code == 121  # DocumentValidationFailure
+    assert await store.database.users.count_documents({}) == 0
+
+
+async def test_the_validator_accepts_a_well_formed_user(store: MongoStorage) -> None:
+    """The counterpart of the test above: what the adapter writes passes."""
+    document = {
+        "_id": 1,
+        "username": "jake",
+        "username_key": "jake",
+        "email": "j@x.io",
+        "password_hash": "h",
+        "bio": None,
+        "image": None,
+    }
+    await store.database.users.insert_one(document)
+
+    assert await store.database.users.count_documents({}) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "field"),
+    [
+        (_new_user("Jake"), _new_user("jAKE", "other@example.com"), "username"),
+        (_new_user("jake"), _new_user("jacob", "jake@example.com"), "email"),
+    ],
+)
+async def test_a_duplicate_key_becomes_already_exists(
+    store: MongoStorage, first: NewUser, second: NewUser, field: str
+) -> None:
+    await _add(store, first)
+
+    with pytest.raises(AlreadyExists) as taken:
+        await _add(store, second)
+
+    assert taken.value.field == field
+    usernames = [doc["username"] async for doc in store.database.users.find({})]
+    assert usernames == [first.username]
