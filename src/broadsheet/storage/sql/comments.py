@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from broadsheet.domain.models import Comment, CommentView
-from broadsheet.storage.sql.dialects import inserted_id
+from broadsheet.storage.sql.dialects import inserted_id, missing_reference_as_not_found
 from broadsheet.storage.sql.tables import comment, user_account
 from broadsheet.storage.sql.users import following, profile_of
 
@@ -18,15 +18,16 @@ class SqlComments:
     async def add(
         self, *, article_id: int, author_id: int, body: str, created_at: datetime
     ) -> Comment:
-        result = await self._connection.execute(
-            insert(comment).values(
-                article_id=article_id,
-                author_id=author_id,
-                body=body,
-                created_at=created_at,
-                updated_at=created_at,
+        async with missing_reference_as_not_found("article"):
+            result = await self._connection.execute(
+                insert(comment).values(
+                    article_id=article_id,
+                    author_id=author_id,
+                    body=body,
+                    created_at=created_at,
+                    updated_at=created_at,
+                )
             )
-        )
         return Comment(
             id=inserted_id(result),
             article_id=article_id,

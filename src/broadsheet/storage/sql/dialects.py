@@ -11,7 +11,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from broadsheet.domain.errors import AlreadyExists, TransientConflict
+from broadsheet.domain.errors import AlreadyExists, NotFound, TransientConflict
 from broadsheet.storage.sql.tables import UNIQUE_FIELDS
 
 
@@ -49,6 +49,18 @@ async def unique_violations_as_domain_errors() -> AsyncIterator[None]:
         if field is None:
             raise
         raise AlreadyExists(field) from None
+
+
+@asynccontextmanager
+async def missing_reference_as_not_found(what: str) -> AsyncIterator[None]:
+    """A foreign-key violation on insert means the row referred to went away after the use
+    case looked it up (a concurrent delete): to the caller it is simply not there."""
+    try:
+        yield
+    except IntegrityError as error:
+        if duplicate_field(error) is not None:
+            raise
+        raise NotFound(what) from None
 
 
 @asynccontextmanager
