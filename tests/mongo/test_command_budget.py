@@ -22,7 +22,7 @@ import broadsheet.storage.mongo
 from broadsheet.settings import Settings
 from broadsheet.storage.mongo import MongoStorage
 from broadsheet.web.app import create_app
-from tests import databases
+from tests import databases, reading_list
 from tests.conftest import BACKENDS
 
 MONGO_BACKENDS = [b for b in BACKENDS if b == "mongodb"]
@@ -89,42 +89,9 @@ async def app(settings: Settings, commands: CommandLog) -> AsyncIterator[FastAPI
         yield application
 
 
-async def _user(client: httpx.AsyncClient, name: str) -> dict[str, str]:
-    body = {"user": {"username": name, "email": f"{name}@example.com", "password": "password1"}}
-    response = await client.post("/users", json=body)
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Token {response.json()['user']['token']}"}
-
-
 @pytest.fixture
 async def reader(client: httpx.AsyncClient) -> dict[str, str]:
-    """A reader who follows two of three authors and favorited half of 30 tagged articles;
-    the newest article has three comments."""
-    authors = {name: await _user(client, name) for name in ("ann", "bob", "cy")}
-    reader = await _user(client, "reader")
-    for name in ("ann", "bob"):
-        assert (await client.post(f"/profiles/{name}/follow", headers=reader)).status_code == 200
-    slug = ""
-    for number in range(30):
-        author = authors[("ann", "bob", "cy")[number % 3]]
-        article = {
-            "title": f"Article {number}",
-            "description": "d",
-            "body": "b",
-            "tagList": ["common", f"tag{number % 4}", f"own{number}"],
-        }
-        response = await client.post("/articles", json={"article": article}, headers=author)
-        assert response.status_code == 201
-        slug = response.json()["article"]["slug"]
-        if number % 2:
-            favorite = await client.post(f"/articles/{slug}/favorite", headers=reader)
-            assert favorite.status_code == 200
-    for commenter in ("ann", "bob", "reader"):
-        headers = reader if commenter == "reader" else authors[commenter]
-        comment = {"comment": {"body": f"from {commenter}"}}
-        response = await client.post(f"/articles/{slug}/comments", json=comment, headers=headers)
-        assert response.status_code == 201, response.text
-    return reader
+    return await reading_list.seed(client)
 
 
 @pytest.fixture

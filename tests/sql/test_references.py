@@ -11,15 +11,8 @@ import pytest
 from broadsheet.domain.errors import NotFound
 from broadsheet.storage.sql import SqlStorage
 from tests import databases, factories
-from tests.conftest import BACKENDS
 
-SQL_BACKENDS = [b for b in BACKENDS if b in {"sqlite", "postgresql", "mariadb"}]
 GONE = 2_000_000
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> str:
-    return database_urls[str(request.param)]
 
 
 @pytest.fixture

@@ -16,15 +16,9 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from broadsheet.storage.sql import SqlStorage
-from tests.conftest import BACKENDS
+from tests import reading_list
 
-SQL_BACKENDS = [b for b in BACKENDS if b in {"sqlite", "postgresql", "mariadb"}]
 BUDGET = 3  # viewer lookup + page (with the total) + the page's tags
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @contextmanager
@@ -44,35 +38,9 @@ def counting(app: FastAPI) -> Iterator[list[str]]:
         event.remove(storage.engine.sync_engine, "before_cursor_execute", record)
 
 
-async def _user(client: httpx.AsyncClient, name: str) -> dict[str, str]:
-    body = {"user": {"username": name, "email": f"{name}@example.com", "password": "password1"}}
-    response = await client.post("/users", json=body)
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Token {response.json()['user']['token']}"}
-
-
 @pytest.fixture
 async def reader(client: httpx.AsyncClient) -> dict[str, str]:
-    """A reader who follows two of three authors and favorited some of 30 tagged articles."""
-    authors = {name: await _user(client, name) for name in ("ann", "bob", "cy")}
-    reader = await _user(client, "reader")
-    for name in ("ann", "bob"):
-        assert (await client.post(f"/profiles/{name}/follow", headers=reader)).status_code == 200
-    for number in range(30):
-        author = authors[("ann", "bob", "cy")[number % 3]]
-        article = {
-            "title": f"Article {number}",
-            "description": "d",
-            "body": "b",
-            "tagList": ["common", f"tag{number % 4}", f"own{number}"],
-        }
-        response = await client.post("/articles", json={"article": article}, headers=author)
-        assert response.status_code == 201
-        if number % 2:
-            slug = response.json()["article"]["slug"]
-            favorite = await client.post(f"/articles/{slug}/favorite", headers=reader)
-            assert favorite.status_code == 200
-    return reader
+    return await reading_list.seed(client)
 
 
 @pytest.mark.parametrize(
