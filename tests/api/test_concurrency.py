@@ -5,10 +5,20 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from tests.api.helpers import Account, create_article, ok, register
+from tests.conftest import TRANSACTIONAL_BACKENDS
 
 COPIES = 10
+
+
+@pytest.fixture
+def isolated(backend: str) -> bool:
+    """Whether every response shows one consistent state. Without transactions (the
+    mongodb-standalone backend) a favorite and its counter are two writes, so a response
+    may fall between them; the state after the race must be right all the same."""
+    return backend in TRANSACTIONAL_BACKENDS
 
 
 async def test_simultaneous_follows(
@@ -46,7 +56,7 @@ async def test_simultaneous_unfollows(
 
 
 async def test_simultaneous_favorites(
-    client: httpx.AsyncClient, jake: Account, jane: Account
+    client: httpx.AsyncClient, jake: Account, jane: Account, isolated: bool
 ) -> None:
     article = await create_article(client, jake)
     url = f"/articles/{article['slug']}/favorite"
@@ -58,14 +68,15 @@ async def test_simultaneous_favorites(
     for response in responses:
         body = ok(response)["article"]
         assert body["favorited"] is True
-        assert body["favoritesCount"] == 1
+        if isolated:
+            assert body["favoritesCount"] == 1
     shown = ok(await client.get(f"/articles/{article['slug']}", headers=jane.headers))["article"]
     assert shown["favorited"] is True
     assert shown["favoritesCount"] == 1
 
 
 async def test_simultaneous_unfavorites(
-    client: httpx.AsyncClient, jake: Account, jane: Account
+    client: httpx.AsyncClient, jake: Account, jane: Account, isolated: bool
 ) -> None:
     article = await create_article(client, jake)
     url = f"/articles/{article['slug']}/favorite"
@@ -78,7 +89,11 @@ async def test_simultaneous_unfavorites(
     for response in responses:
         body = ok(response)["article"]
         assert body["favorited"] is False
-        assert body["favoritesCount"] == 0
+        if isolated:
+            assert body["favoritesCount"] == 0
+    shown = ok(await client.get(f"/articles/{article['slug']}", headers=jane.headers))["article"]
+    assert shown["favorited"] is False
+    assert shown["favoritesCount"] == 0
 
 
 async def test_simultaneous_favorites_by_many_users(
