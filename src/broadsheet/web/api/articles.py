@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from broadsheet.domain.models import UNCHANGED, ArticleFilter
+from broadsheet.domain.models import ArticleFilter
 from broadsheet.services import articles
 from broadsheet.web.api import schemas
 from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, viewer_id
@@ -72,16 +72,15 @@ async def update(
     slug: str, request: schemas.UpdateArticleRequest, viewer: Viewer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     changes = request.article
-    sent = changes.model_fields_set
     article = await articles.update(
         uow,
         clock=app.clock,
         slug=slug,
         viewer_id=viewer.user_id,
-        title=changes.title if "title" in sent else UNCHANGED,
-        description=changes.description if "description" in sent else UNCHANGED,
-        body=changes.body if "body" in sent else UNCHANGED,
-        tags=changes.tag_list if "tag_list" in sent else UNCHANGED,
+        title=changes.change("title", changes.title),
+        description=changes.change("description", changes.description),
+        body=changes.change("body", changes.body),
+        tags=changes.change("tag_list", changes.tag_list),
     )
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 

@@ -7,7 +7,7 @@ the domain's "can't be blank", decided once in ``domain.rules`` for every presen
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
@@ -21,11 +21,16 @@ def _iso_millis(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+T = TypeVar("T")
 Timestamp = Annotated[datetime, PlainSerializer(_iso_millis, return_type=str)]
 
 
 class Wire(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+
+    def change(self, field: str, value: T) -> models.Change[T]:
+        """``value`` if the request sent ``field`` (even as null), else "unchanged"."""
+        return value if field in self.model_fields_set else models.UNCHANGED
 
 
 # Requests

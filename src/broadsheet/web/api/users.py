@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from broadsheet.domain.models import UNCHANGED, Change
 from broadsheet.services import users
 from broadsheet.web.api import schemas
 from broadsheet.web.deps import App, Uow, Viewer
@@ -45,21 +44,16 @@ async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
 async def update_user(
     request: schemas.UpdateUserRequest, viewer: Viewer, app: App, uow: Uow
 ) -> schemas.UserResponse:
-    sent = request.user.model_fields_set
-
-    def given(name: str, value: str | None) -> Change[str | None]:
-        return value if name in sent else UNCHANGED
-
     changes = request.user
     signed_in = await users.update(
         uow,
         hasher=app.hasher,
         tokens=app.tokens,
         user_id=viewer.user_id,
-        username=given("username", changes.username),
-        email=given("email", changes.email),
-        password=given("password", changes.password),
-        bio=given("bio", changes.bio),
-        image=given("image", changes.image),
+        username=changes.change("username", changes.username),
+        email=changes.change("email", changes.email),
+        password=changes.change("password", changes.password),
+        bio=changes.change("bio", changes.bio),
+        image=changes.change("image", changes.image),
     )
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
