@@ -54,7 +54,7 @@ def test_upgrade_downgrade_and_current(database: str) -> None:
     assert revision != "none (empty database)"
     assert len(revision) == 12  # an Alembic revision id
 
-    invoke("db", "downgrade", "base")
+    invoke("db", "downgrade", "base", "--yes")
     assert "none" in invoke("db", "current")
 
 
