@@ -60,6 +60,17 @@ def _timeouts(url: str, options: ConnectionOptions) -> dict[str, Any]:
     }
 
 
+def server_too_old(build_info: dict[str, Any]) -> str | None:
+    """Why the server (as ``buildInfo`` describes it) cannot run Broadsheet, if it cannot."""
+    version = tuple(int(part) for part in build_info.get("versionArray", [])[:2])
+    if version >= MIN_SERVER_VERSION:
+        return None
+    needed = ".".join(map(str, MIN_SERVER_VERSION))
+    return (
+        f"MongoDB {build_info.get('version', '?')} is too old: Broadsheet needs {needed} or newer"
+    )
+
+
 class MongoStorage:
     def __init__(self, url: str, options: ConnectionOptions | None = None) -> None:
         options = options or ConnectionOptions()
@@ -103,14 +114,8 @@ class MongoStorage:
 
     async def schema_problem(self) -> str | None:
         async with outages_as_store_unavailable():
-            build = await self.client.admin.command("buildInfo")
-            version = tuple(int(part) for part in build.get("versionArray", [])[:2])
-            if version < MIN_SERVER_VERSION:
-                return (
-                    f"MongoDB {build.get('version', '?')} is too old: Broadsheet needs "
-                    f"{'.'.join(map(str, MIN_SERVER_VERSION))} or newer"
-                )
-            return await migrations.problem(self.database)
+            too_old = server_too_old(await self.client.admin.command("buildInfo"))
+            return too_old or await migrations.problem(self.database)
 
     async def shared_secret(self, name: str, candidate: str) -> str:
         secrets = self.database.get_collection(
