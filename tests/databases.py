@@ -55,8 +55,8 @@ def create_database(backend: str, workdir: Path) -> str:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
     elif backend.startswith("mongodb"):
-        server = standalone_mongo_server if backend == "mongodb-standalone" else mongo_server
-        address = urlsplit(server.url(workdir))
+        mongo = standalone_mongo_server if backend == "mongodb-standalone" else mongo_server
+        address = urlsplit(mongo.url(workdir))
         url = urlunsplit(address._replace(path=f"/{name}"))
     else:
         server = make_url(SERVER_URLS[backend])
