@@ -11,7 +11,7 @@ from tests.conftest import BACKENDS
 collect_ignore = [
     *(["test_outage.py"] if not {"postgresql", "mariadb", "mongodb"} & set(BACKENDS) else []),
     *(["test_sqlite_lock.py"] if "sqlite" not in BACKENDS else []),
-    *(["test_signing_key.py"] if not set(BACKENDS) - {"memory"} else []),
+    *(["test_signing_key.py"] if not set(BACKENDS) - {"memory", "mongodb-standalone"} else []),
 ]
 _FIGURES: list[str] = []
 
