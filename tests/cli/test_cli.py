@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvicorn
 from typer.testing import CliRunner
 
 from broadsheet.cli import app
@@ -54,7 +55,7 @@ def test_upgrade_downgrade_and_current(database: str) -> None:
     assert revision != "none (empty database)"
     assert len(revision) == 12  # an Alembic revision id
 
-    invoke("db", "downgrade", "base")
+    invoke("db", "downgrade", "base", "--yes")
     assert "none" in invoke("db", "current")
 
 
@@ -80,3 +81,30 @@ def test_db_commands_name_the_sql_only_ones(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_the_sql_adapter_is_what_sqlite_urls_open(database: str) -> None:
     assert isinstance(open_storage(database), SqlStorage)
+
+
+def test_serve_hands_the_worker_health_check_timeout_to_uvicorn(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's 5 s default restarted workers that took longer to import on a busy host."""
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+    monkeypatch.setenv("BROADSHEET_WORKER_HEALTHCHECK_TIMEOUT_SECONDS", "45")
+
+    invoke("serve", "--workers", "2")
+
+    assert started[0]["workers"] == 2
+    assert started[0]["timeout_worker_healthcheck"] == 45
+
+
+def test_serve_gives_workers_a_generous_health_check_timeout_by_default(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+
+    invoke("serve", "--workers", "2")
+
+    timeout = started[0]["timeout_worker_healthcheck"]
+    assert isinstance(timeout, int)
+    assert timeout >= 30

@@ -8,13 +8,16 @@ records) are checked against the same server.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import WriteError
 
+import broadsheet.storage.mongo
 from broadsheet.domain import rules
 from broadsheet.domain.errors import AlreadyExists
 from broadsheet.domain.models import NewUser
@@ -171,7 +174,12 @@ async def test_a_unit_of_work_that_does_not_commit_leaves_nothing(store: MongoSt
 
 async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> None:
     db = store.database
-    steps = ["0001_collections_with_validators", "0002_indexes", "0003_username_keys_nfkc"]
+    steps = [
+        "0001_collections_with_validators",
+        "0002_indexes",
+        "0003_username_keys_nfkc",
+        "0004_instance_secrets",
+    ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
     records = await db.migrations.find({}, sort=[("_id", 1)]).to_list()
@@ -293,3 +301,83 @@ async def test_a_duplicate_key_becomes_already_exists(
     assert taken.value.field == field
     usernames = [doc["username"] async for doc in store.database.users.find({})]
     assert usernames == [first.username]
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b.startswith("mongodb")])
+def any_mongo(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> tuple[str, str]:
+    kind = str(request.param)
+    return kind, database_urls[kind]  # created here, outside any running event loop
+
+
+async def test_transactions_are_used_exactly_where_the_server_is_a_replica_set(
+    any_mongo: tuple[str, str],
+) -> None:
+    kind, url = any_mongo
+    storage = MongoStorage(url)
+    try:
+        hello = await storage.client.admin.command("hello")
+        assert await storage.supports_transactions() is ("setName" in hello)
+        assert ("setName" in hello) is (kind == "mongodb")  # the standalone one is standalone
+    finally:
+        await storage.close()
+
+
+async def test_transactions_can_be_switched_off_on_a_replica_set(mongo_url: str) -> None:
+    storage = MongoStorage(mongo_url + "?broadsheet_transactions=off")
+    try:
+        assert await storage.supports_transactions() is False
+    finally:
+        await storage.close()
+
+
+class TransactionCommands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if "txnNumber" in event.command:
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_writes_work_with_a_secondary_read_preference_in_the_url(
+    mongo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URL's read preference is for reads outside transactions; a transaction reads from
+    the primary, with snapshot reads, majority writes and a commit time limit of its own."""
+    listener = TransactionCommands()
+    monkeypatch.setattr(
+        broadsheet.storage.mongo,
+        "AsyncMongoClient",
+        functools.partial(AsyncMongoClient, event_listeners=[listener]),
+    )
+    separator = "&" if "?" in mongo_url else "?"
+    store = MongoStorage(f"{mongo_url}{separator}readPreference=secondaryPreferred")
+    await databases.empty(store)
+    try:
+        author = await factories.user(store, username="author")
+        reader = await factories.user(store, username="reader")
+        article = await factories.article(store, author=author, title="Read anywhere")
+        await articles.favorite(store.unit_of_work(), viewer_id=reader.id, slug=article.slug)
+        async with store.unit_of_work() as uow:
+            view = await uow.articles.view(article.slug, viewer_id=reader.id)
+    finally:
+        await store.close()
+
+    assert view is not None
+    assert view.favorites_count == 1
+    first = [c for c in listener.commands if c.get("startTransaction")]
+    commits = [c for c in listener.commands if "commitTransaction" in c]
+    assert first
+    assert commits
+    assert all(c["readConcern"]["level"] == "snapshot" for c in first)
+    assert all(c["writeConcern"]["w"] == "majority" for c in commits)
+    assert all(
+        "$readPreference" not in c or c["$readPreference"]["mode"] == "primary"
+        for c in listener.commands
+    )

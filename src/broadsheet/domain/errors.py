@@ -84,3 +84,13 @@ class InvalidCredentials(Unauthorized):
 class TransientConflict(BroadsheetError):
     """The store gave up on this unit of work because of a concurrent one (a write conflict,
     a deadlock). Nothing was written; running the use case again is safe."""
+
+
+class StoreUnavailable(BroadsheetError):
+    """The database could not be reached or did not answer in time (refused, reset, timed
+    out). Whether anything was written is unknown only if the commit itself was cut off;
+    the request may be tried again once the database is back. ``reason`` is for logs."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"database unavailable: {reason}")
+        self.reason = reason

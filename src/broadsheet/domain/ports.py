@@ -193,7 +193,18 @@ class Storage(Protocol):
         ...
 
     async def ping(self) -> None:
-        """Raise if the database cannot be reached."""
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+        ...
+
+    async def schema_problem(self) -> str | None:
+        """Why the database cannot serve this version of Broadsheet (its schema is behind
+        or unknown, the server is too old), in one line naming the fix; ``None`` when it can.
+        Raises ``StoreUnavailable``."""
+        ...
+
+    async def shared_secret(self, name: str, candidate: str) -> str:
+        """The secret stored under ``name``; stores ``candidate`` first if there is none.
+        Race-free: processes starting together all get the one value that was stored."""
         ...
 
     async def close(self) -> None: ...

@@ -22,6 +22,7 @@ from broadsheet.domain.errors import (
     Invalid,
     InvalidCredentials,
     NotFound,
+    StoreUnavailable,
     TokenMissing,
     TransientConflict,
     Unauthorized,
@@ -50,6 +51,8 @@ def status_and_body(error: BroadsheetError) -> tuple[int, dict[str, dict[str, li
             return 401, envelope("credentials", "invalid")
         case Unauthorized():
             return 401, envelope("token", "is invalid")
+        case StoreUnavailable():
+            return 503, envelope("database", "is unavailable; try again shortly")
         case TransientConflict():
             return 503, envelope("request", "conflicted with concurrent changes; try again")
     return 400, envelope("request", "cannot be processed")

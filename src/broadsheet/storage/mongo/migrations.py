@@ -101,9 +101,22 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# Secrets every process of one installation shares (the generated token signing key).
+SECRETS_COLLECTION = "instance_secrets"
+SECRET_VALIDATOR = _schema({"_id": _STRING, "value": _STRING})
+
+
 async def _validators(db: Database) -> None:
+    await _apply_validators(db, VALIDATORS)
+
+
+async def _instance_secrets(db: Database) -> None:
+    await _apply_validators(db, {SECRETS_COLLECTION: SECRET_VALIDATOR})
+
+
+async def _apply_validators(db: Database, validators: dict[str, dict[str, Any]]) -> None:
     existing = set(await db.list_collection_names())
-    for name, validator in VALIDATORS.items():
+    for name, validator in validators.items():
         if name in existing:
             await db.command("collMod", name, validator=validator, validationLevel="strict")
         else:
@@ -142,7 +155,9 @@ STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
     ("0003_username_keys_nfkc", _username_keys_nfkc),
+    ("0004_instance_secrets", _instance_secrets),
 ]
+UPGRADE_HINT = "run `broadsheet db upgrade`"
 
 
 async def upgrade(db: Database) -> None:
@@ -158,3 +173,18 @@ async def upgrade(db: Database) -> None:
 
 async def applied(db: Database) -> list[str]:
     return [doc["_id"] async for doc in db.migrations.find({}, sort=[("_id", ASCENDING)])]
+
+
+async def problem(db: Database) -> str | None:
+    """Why the recorded steps cannot serve this Broadsheet: some missing, or unknown ones."""
+    recorded = set(await applied(db))
+    known = [step_id for step_id, _ in STEPS]
+    if unknown := sorted(recorded - set(known)):
+        return (
+            f"schema has unknown migrations {unknown} (a newer Broadsheet's?): upgrade Broadsheet"
+        )
+    if not recorded:
+        return f"schema is missing: {UPGRADE_HINT}"
+    if missing := [step_id for step_id in known if step_id not in recorded]:
+        return f"schema is behind (missing {', '.join(missing)}): {UPGRADE_HINT}"
+    return None
