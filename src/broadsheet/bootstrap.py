@@ -1,4 +1,4 @@
-"""The composition root: settings in, a running Broadsheet (storage, security, clock) out.
+"""The composition root: settings in, a running Broadsheet (storage, security, limits, clock) out.
 
 The web app and the CLI both start here, so they share one way of wiring things up.
 """
@@ -15,10 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from broadsheet.domain.ports import Clock, PasswordHasher, Storage, TokenCodec, UnitOfWork
+from redis.asyncio import ConnectionPool, Redis
+
+from broadsheet.domain.models import RateLimit
+from broadsheet.domain.ports import (
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    Storage,
+    TokenCodec,
+    TokenRevocations,
+    UnitOfWork,
+)
+from broadsheet.ratelimit import LimitsRateLimiter, NoRateLimits
 from broadsheet.security import Argon2Hasher, JwtCodec
-from broadsheet.settings import Settings
+from broadsheet.settings import Settings, parse_rate
 from broadsheet.storage import open_storage
+from broadsheet.storage.redis import RedisTokenRevocations
 from broadsheet.storage.sql.urls import sqlite_file
 
 log = logging.getLogger("broadsheet")
@@ -42,6 +55,8 @@ class Broadsheet:
     storage: Storage
     hasher: PasswordHasher
     tokens: TokenCodec
+    revocations: TokenRevocations
+    limiter: RateLimiter
     clock: Clock
 
     def unit_of_work(self) -> UnitOfWork:
@@ -53,9 +68,15 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
     """Open the storage (migrating the embedded default on first start) and close it after."""
     secret = signing_secret(settings)
     storage = open_storage(settings.database_url)
+    redis_pool = _redis_pool(settings)
     try:
         if settings.migrate_on_start:
             await storage.migrate()
+        revocations: TokenRevocations = storage.token_revocations()
+        if redis_pool is not None:
+            revocations = RedisTokenRevocations(
+                Redis(connection_pool=redis_pool), prefix=settings.redis_key_prefix
+            )
         yield Broadsheet(
             settings=settings,
             storage=storage,
@@ -63,10 +84,43 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
             ),
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
+            revocations=revocations,
+            limiter=rate_limiter(settings, redis_pool),
             clock=SystemClock(),
         )
     finally:
-        await storage.close()
+        try:
+            if redis_pool is not None:
+                await redis_pool.aclose()
+        finally:
+            await storage.close()
+
+
+def _redis_pool(settings: Settings) -> ConnectionPool | None:
+    """One pool for the rate limits and the revoked tokens; nothing connects until used."""
+    if settings.redis_url is None:
+        return None
+    timeout = settings.redis_timeout_seconds
+    return ConnectionPool.from_url(
+        settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout
+    )
+
+
+def rate_limiter(settings: Settings, redis_pool: ConnectionPool | None) -> RateLimiter:
+    if not settings.rate_limits:
+        return NoRateLimits()
+    allowances = {
+        RateLimit.LOGIN: settings.rate_limit_login,
+        RateLimit.LOGIN_FAILURE: settings.rate_limit_login_failures,
+        RateLimit.REGISTRATION: settings.rate_limit_registration,
+        RateLimit.WRITE_BY_ACCOUNT: settings.rate_limit_writes_per_account,
+        RateLimit.WRITE_BY_ADDRESS: settings.rate_limit_writes_per_address,
+    }
+    return LimitsRateLimiter(
+        {limit: parse_rate(rate) for limit, rate in allowances.items()},
+        redis_pool=redis_pool,
+        key_prefix=settings.redis_key_prefix,
+    )
 
 
 def signing_secret(settings: Settings) -> str:

@@ -49,7 +49,12 @@ def serve(
     if settings.migrate_on_start:  # once here, not racing in every worker
         asyncio.run(_with_storage(lambda storage: storage.migrate()))
     uvicorn.run(
-        "broadsheet.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        "broadsheet.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,  # the app trusts BROADSHEET_TRUSTED_PROXIES only (web/app.py)
     )
 
 

@@ -51,7 +51,8 @@ class TokenMissing(Unauthorized):
 
 
 class TokenInvalid(Unauthorized):
-    """The token is malformed, badly signed, expired, or names a user who no longer exists."""
+    """The token is malformed, badly signed, expired or revoked, or names a user who no
+    longer exists."""
 
 
 class InvalidCredentials(Unauthorized):
@@ -61,3 +62,16 @@ class InvalidCredentials(Unauthorized):
 class TransientConflict(BroadsheetError):
     """The store gave up on this unit of work because of a concurrent one (a write conflict,
     a deadlock). Nothing was written; running the use case again is safe."""
+
+
+class RateLimited(BroadsheetError):
+    """A rate limit is used up; one more is allowed in ``retry_after`` seconds (at least 1)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry after {retry_after} seconds")
+        self.retry_after = max(1, retry_after)
+
+
+class StoreUnavailable(BroadsheetError):
+    """A store the request cannot do without (the database, Redis) did not answer; nothing
+    was done, and the same request may succeed later."""

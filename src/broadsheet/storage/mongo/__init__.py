@@ -9,6 +9,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from broadsheet.storage.mongo import migrations
+from broadsheet.storage.mongo.revocations import MongoTokenRevocations
 from broadsheet.storage.mongo.uow import MongoUnitOfWork
 
 __all__ = ["MongoStorage", "MongoUnitOfWork"]
@@ -49,6 +50,9 @@ class MongoStorage:
 
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self)
+
+    def token_revocations(self) -> MongoTokenRevocations:
+        return MongoTokenRevocations(self.database)
 
     async def supports_transactions(self) -> bool:
         """Replica-set members and mongos routers run multi-document transactions; a

@@ -7,7 +7,7 @@ validator is set with ``collMod``), so a crash between a step and its record is 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "updated_at": _DATE,
         }
     ),
+    # ``token:<jti>`` (logout) or ``user:<id>`` with ``issued_before`` (see revocations.py).
+    "revoked_tokens": _schema({"_id": _STRING, "expires_at": _DATE}, {"issued_before": _DATE}),
 }
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -94,12 +96,20 @@ INDEXES: dict[str, list[IndexModel]] = {
     "comments": [
         IndexModel([("article_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
     ],
+    # TTL: the server deletes an entry once the tokens it covers have expired.
+    "revoked_tokens": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
 }
 
 
-async def _validators(db: Database) -> None:
+# VALIDATORS and INDEXES describe the newest schema; each step touches only its own
+# collections, so an early step does the same on a new database as it did when written.
+_FIRST_COLLECTIONS = ("users", "follows", "articles", "favorites", "comments")
+
+
+async def _validators(db: Database, names: Iterable[str] = _FIRST_COLLECTIONS) -> None:
     existing = set(await db.list_collection_names())
-    for name, validator in VALIDATORS.items():
+    for name in names:
+        validator = VALIDATORS[name]
         if name in existing:
             await db.command("collMod", name, validator=validator, validationLevel="strict")
         else:
@@ -109,14 +119,20 @@ async def _validators(db: Database) -> None:
                 await db.command("collMod", name, validator=validator)
 
 
-async def _indexes(db: Database) -> None:
-    for name, indexes in INDEXES.items():
-        await db[name].create_indexes(indexes)
+async def _indexes(db: Database, names: Iterable[str] = _FIRST_COLLECTIONS) -> None:
+    for name in names:
+        await db[name].create_indexes(INDEXES[name])
+
+
+async def _revoked_tokens(db: Database) -> None:
+    await _validators(db, ["revoked_tokens"])
+    await _indexes(db, ["revoked_tokens"])
 
 
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
+    ("0003_revoked_tokens", _revoked_tokens),
 ]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from broadsheet.storage.sql import migrations
+from broadsheet.storage.sql.revocations import SqlTokenRevocations
 from broadsheet.storage.sql.uow import SqlUnitOfWork
 from broadsheet.storage.sql.urls import async_url
 
@@ -28,6 +29,9 @@ class SqlStorage:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def token_revocations(self) -> SqlTokenRevocations:
+        return SqlTokenRevocations(self.engine)
 
     async def migrate(self) -> None:
         await self.migrate_to("head")
@@ -66,4 +70,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A single read in autocommit (the revoked-token check) needs no lock.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
