@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 
+import redis
 from broadsheet.domain.ports import Storage
 from broadsheet.settings import Settings
 from broadsheet.storage import open_storage
@@ -72,7 +72,7 @@ def contract_database_url(contract_backend: str, database_urls: dict[str, str]) 
 
 
 @asynccontextmanager
-async def _empty_storage(url: str) -> AsyncIterator[Storage]:
+async def empty_storage(url: str) -> AsyncIterator[Storage]:
     store = open_storage(url)
     await databases.empty(store)
     try:
@@ -84,7 +84,7 @@ async def _empty_storage(url: str) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def storage(contract_database_url: str) -> AsyncIterator[Storage]:
     """An open, empty store of every backend: what the contract tests run against."""
-    async with _empty_storage(contract_database_url) as store:
+    async with empty_storage(contract_database_url) as store:
         yield store
 
 
@@ -93,7 +93,7 @@ async def transactional_storage(
     request: pytest.FixtureRequest, database_urls: dict[str, str]
 ) -> AsyncIterator[Storage]:
     """As ``storage``, for the contract tests of rollback, which need transactions."""
-    async with _empty_storage(database_urls[str(request.param)]) as store:
+    async with empty_storage(database_urls[str(request.param)]) as store:
         yield store
 
 

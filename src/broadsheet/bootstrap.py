@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from broadsheet.domain.models import RateLimit
 from broadsheet.domain.ports import (
@@ -102,7 +104,12 @@ def _redis_pool(settings: Settings) -> ConnectionPool | None:
         return None
     timeout = settings.redis_timeout_seconds
     return ConnectionPool.from_url(
-        settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout
+        settings.redis_url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        # Once more at once (a pooled connection may predate a Redis restart), then give up:
+        # redis-py's default backs off for seconds, and a request would wait all that time.
+        retry=Retry(NoBackoff(), retries=1),
     )
 
 

@@ -83,8 +83,9 @@ def client_address(request: Request) -> str:
 
 
 async def _rate_limited_writer(request: Request, broadsheet: App, viewer: Viewer) -> Credentials:
-    await broadsheet.limiter.hit(RateLimit.WRITE_BY_ADDRESS, client_address(request))
+    # The account first: a write it is refused does not use up its neighbours' allowance.
     await broadsheet.limiter.hit(RateLimit.WRITE_BY_ACCOUNT, str(viewer.user_id))
+    await broadsheet.limiter.hit(RateLimit.WRITE_BY_ADDRESS, client_address(request))
     return viewer
 
 
