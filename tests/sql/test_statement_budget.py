@@ -21,8 +21,8 @@ from broadsheet.web.app import create_app
 from tests import databases, reading_list
 from tests.conftest import with_redis
 
-# Every signed-in request first asks whether its token was revoked: one primary-key SELECT,
-# in autocommit (none where Redis keeps the list; see the last test).
+# Every signed-in request first asks whether its token was revoked: one primary-key SELECT
+# (none where Redis keeps the list; see the last test).
 TOKEN_CHECK = 1
 BUDGET = TOKEN_CHECK + 3  # token check + viewer lookup + page (with the total) + the page's tags
 
