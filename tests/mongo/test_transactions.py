@@ -15,6 +15,7 @@ import pytest
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import WriteError
 
+from broadsheet.domain import rules
 from broadsheet.domain.errors import AlreadyExists
 from broadsheet.domain.models import NewUser
 from broadsheet.services import articles
@@ -170,7 +171,12 @@ async def test_a_unit_of_work_that_does_not_commit_leaves_nothing(store: MongoSt
 
 async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> None:
     db = store.database
-    steps = ["0001_collections_with_validators", "0002_indexes", "0003_revoked_tokens"]
+    steps = [
+        "0001_collections_with_validators",
+        "0002_indexes",
+        "0003_username_keys_nfkc",
+        "0004_revoked_tokens",
+    ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
     records = await db.migrations.find({}, sort=[("_id", 1)]).to_list()
@@ -205,6 +211,50 @@ async def test_revoked_tokens_expire_by_a_ttl_index_and_are_validated(store: Mon
     with pytest.raises(WriteError) as invalid:
         await db.revoked_tokens.insert_one({"_id": "token:abc"})  # no expires_at: never purged
     assert invalid.value.code == 121
+
+
+async def test_username_keys_are_recomputed_in_nfkc_form(store: MongoStorage) -> None:
+    """Documents written by the previous code (keys only case-folded) get the key lookups
+    compute now; a key another account holds is left alone. Running it again changes nothing."""
+    db = store.database
+    rows = [  # (username, key the previous code stored)
+        ("\uff41lice", "\uff41lice"),  # fullwidth a
+        ("alice", "alice"),  # holds "alice" already: the fullwidth one keeps its old key
+        ("\uff22ob", "\uff42ob"),  # fullwidth B
+        ("Jose\u0301", "jose\u0301"),  # decomposed accent
+        ("jake", "jake"),
+    ]
+    await db.users.insert_many(
+        [
+            {
+                "_id": n,
+                "username": name,
+                "username_key": key,
+                "email": f"user{n}@example.com",
+                "password_hash": "hash",
+            }
+            for n, (name, key) in enumerate(rows, start=1)
+        ]
+    )
+
+    async def keys() -> dict[str, str]:
+        return {u["username"]: u["username_key"] async for u in db.users.find({})}
+
+    await db.migrations.delete_one({"_id": "0003_username_keys_nfkc"})
+    await store.migrate()
+    upgraded = await keys()
+    await db.migrations.delete_one({"_id": "0003_username_keys_nfkc"})
+    await store.migrate()
+
+    assert upgraded == {
+        "\uff41lice": "\uff41lice",
+        "alice": "alice",
+        "\uff22ob": "bob",
+        "Jose\u0301": rules.username_key("Jos\u00e9"),
+        "jake": "jake",
+    }
+    assert await keys() == upgraded
+    assert "0003_username_keys_nfkc" in await migrations.applied(db)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ store) passes the same contract tests in ``tests/contract``.
 
 Repositories never commit. Under concurrency a store may give up on a unit of work with
 ``TransientConflict``; it has then written nothing, and the use case may run again.
-Lookups by username are case-insensitive (see
+Lookups by username are case-insensitive and NFKC-normalised (see
 ``rules.username_key``); every other match is exact. ``viewer_id`` is the user asking, or
 ``None`` for an anonymous request, and decides ``following`` and ``favorited``.
 """

@@ -44,8 +44,8 @@ def status_and_body(error: BroadsheetError) -> tuple[int, dict[str, dict[str, li
             return 403, envelope(what, "forbidden")
         case AlreadyExists(field=field):
             return 409, envelope(field, "has already been taken")
-        case Invalid(field=field, reason=reason):
-            return 422, envelope(field, reason)
+        case Invalid(problems=problems):
+            return 422, {"errors": {field: list(reasons) for field, reasons in problems.items()}}
         case TokenMissing():
             return 401, envelope("token", "is missing")
         case InvalidCredentials():

@@ -7,15 +7,19 @@ validator is set with ``collMod``), so a crash between a step and its record is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
+
+from broadsheet.domain import rules
 
 Database = AsyncDatabase[dict[str, Any]]
+log = logging.getLogger("broadsheet.migrations")
 
 _INT = {"bsonType": ["int", "long"]}
 _STRING = {"bsonType": "string"}
@@ -129,10 +133,31 @@ async def _revoked_tokens(db: Database) -> None:
     await _indexes(db, ["revoked_tokens"])
 
 
+async def _username_keys_nfkc(db: Database) -> None:
+    """Keys stored before were only case-folded; lookups now compute ``rules.username_key``
+    (NFKC as well), so recompute each key that differs. A key another account already holds
+    stays as it was, logged for an operator to rename one of the two."""
+    async for user in db.users.find({}, projection={"username": 1, "username_key": 1}):
+        key = rules.username_key(user["username"])
+        if key == user["username_key"]:
+            continue
+        try:
+            await db.users.update_one({"_id": user["_id"]}, {"$set": {"username_key": key}})
+        except DuplicateKeyError:
+            log.warning(
+                "user %s (%r) keeps username key %r: %r is held by another user",
+                user["_id"],
+                user["username"],
+                user["username_key"],
+                key,
+            )
+
+
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
-    ("0003_revoked_tokens", _revoked_tokens),
+    ("0003_username_keys_nfkc", _username_keys_nfkc),
+    ("0004_revoked_tokens", _revoked_tokens),
 ]
 
 

@@ -1,7 +1,7 @@
 """Revoked tokens: logged-out tokens, and per user the instant before which tokens are revoked.
 
 Revision ID: 797a7bba935b
-Revises: dafa1864132d
+Revises: def6b2c8baad
 Create Date: 2026-12-01 08:23:39.476926
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import broadsheet.storage.sql.types
 
 revision: str = "797a7bba935b"
-down_revision: str | None = "dafa1864132d"
+down_revision: str | None = "def6b2c8baad"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
