@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -77,5 +78,6 @@ class JwtCodec:
 
 
 def _numeric_date(moment: datetime) -> float:
-    """Seconds since the epoch to the millisecond, as every store keeps timestamps."""
-    return round(moment.timestamp(), 3)
+    """Seconds since the epoch, cut to the millisecond as every store keeps timestamps (cut,
+    not rounded: a token is never issued in the future)."""
+    return math.floor(moment.timestamp() * 1000) / 1000

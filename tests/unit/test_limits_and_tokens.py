@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from broadsheet.bootstrap import rate_limiter
 from broadsheet.domain.errors import InvalidCredentials, RateLimited, TokenInvalid
-from broadsheet.domain.models import RateLimit
+from broadsheet.domain.models import RateLimit, TokenClaims
 from broadsheet.ratelimit import LimitsRateLimiter, NoRateLimits
 from broadsheet.security import Argon2Hasher, JwtCodec
 from broadsheet.services import users
@@ -179,3 +179,57 @@ async def test_a_new_password_revokes_earlier_tokens_but_not_the_new_one(
         await users.authenticate(tokens=codec, revocations=revocations, token=signed_up.token)
     fresh = await users.authenticate(tokens=codec, revocations=revocations, token=changed.token)
     assert fresh.user_id == signed_up.user.id
+
+
+class SlowClockTokens:
+    """Tokens whose clock shows one millisecond for the first ``frozen`` tokens, then moves on
+    a millisecond per token: what a fast machine sees within one millisecond."""
+
+    def __init__(self, *, frozen: int) -> None:
+        self._frozen = frozen
+        self._claims: dict[str, TokenClaims] = {}
+
+    def issue(self, user_id: int) -> str:
+        number = len(self._claims) + 1
+        at = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(
+            milliseconds=max(0, number - self._frozen)
+        )
+        token = f"token-{number}"
+        self._claims[token] = TokenClaims(
+            user_id=user_id, token_id=token, issued_at=at, expires_at=at + timedelta(hours=1)
+        )
+        return token
+
+    def read(self, token: str) -> TokenClaims:
+        if token not in self._claims:
+            raise TokenInvalid
+        return self._claims[token]
+
+
+async def test_a_token_from_the_same_millisecond_as_the_password_change_is_revoked(
+    store: MemoryStorage, hasher: Argon2Hasher
+) -> None:
+    tokens = SlowClockTokens(frozen=3)
+    revocations = store.token_revocations()
+    signed_up = await users.register(
+        store.unit_of_work(),
+        hasher=hasher,
+        tokens=tokens,
+        username="jake",
+        email="jake@example.com",
+        password="password1",
+    )
+
+    changed = await users.update(
+        store.unit_of_work(),
+        hasher=hasher,
+        tokens=tokens,
+        revocations=revocations,
+        user_id=signed_up.user.id,
+        password="password2",
+    )
+
+    assert tokens.read(changed.token).issued_at > tokens.read(signed_up.token).issued_at
+    with pytest.raises(TokenInvalid):
+        await users.authenticate(tokens=tokens, revocations=revocations, token=signed_up.token)
+    assert await users.authenticate(tokens=tokens, revocations=revocations, token=changed.token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -132,9 +133,22 @@ async def update(
         user = replace(await lookups.viewer(uow, user_id), **changes)
         user = await uow.users.update(user)
         await uow.commit()
-    token = tokens.issue(user.id)
-    if "password_hash" in changes:
-        # After the commit: a failed update (a taken username, say) must not sign anyone out.
-        issued = tokens.read(token)
-        await revocations.revoke_issued_before(user.id, issued.issued_at, until=issued.expires_at)
+    if "password_hash" not in changes:
+        return SignedIn(user, tokens.issue(user.id))
+    # After the commit: a failed update (a taken username, say) must not sign anyone out.
+    token, issued = await _token_later_than_any_before(tokens, user.id)
+    await revocations.revoke_issued_before(user.id, issued.issued_at, until=issued.expires_at)
     return SignedIn(user, token)
+
+
+async def _token_later_than_any_before(tokens: TokenCodec, user_id: int) -> tuple[str, TokenClaims]:
+    """A token issued later than every token issued before this call. Issue times have
+    milliseconds, so one token issued in this very millisecond marks it; the token returned
+    is the first in a later one (at most a millisecond's wait)."""
+    now = tokens.read(tokens.issue(user_id)).issued_at
+    while True:
+        token = tokens.issue(user_id)
+        claims = tokens.read(token)
+        if claims.issued_at > now:
+            return token, claims
+        await asyncio.sleep(0.001)
