@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from broadsheet import bootstrap
 from broadsheet.settings import Settings, get_settings
@@ -35,6 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    if settings.trusted_proxies:
+        # X-Forwarded-For from these peers only: the client is the rightmost address that is
+        # not itself a trusted proxy. ``broadsheet serve`` turns uvicorn's own handling off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     errors.install(app)
     app.include_router(api_router)
     app.include_router(health.router)

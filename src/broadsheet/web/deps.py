@@ -1,16 +1,18 @@
-"""Annotated dependency aliases: the Broadsheet, a unit of work, and who is asking."""
+"""Annotated dependency aliases: the Broadsheet, a unit of work, who is asking, rate limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from broadsheet.bootstrap import Broadsheet
 from broadsheet.domain.errors import TokenInvalid, TokenMissing
+from broadsheet.domain.models import RateLimit, TokenClaims
 from broadsheet.domain.ports import UnitOfWork
+from broadsheet.services import users
 
 _authorization = APIKeyHeader(
     name="Authorization",
@@ -22,10 +24,14 @@ _SCHEMES = {"token", "bearer"}
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """A verified token and the user id it names (the user may since have been deleted)."""
+    """A verified, unrevoked token and what it says (its user may since have been deleted)."""
 
-    user_id: int
+    claims: TokenClaims
     token: str
+
+    @property
+    def user_id(self) -> int:
+        return self.claims.user_id
 
 
 def _broadsheet(request: Request) -> Broadsheet:
@@ -43,7 +49,7 @@ def _unit_of_work(broadsheet: App) -> UnitOfWork:
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 
 
-def _optional_credentials(
+async def _optional_credentials(
     broadsheet: App, header: Annotated[str | None, Security(_authorization)]
 ) -> Credentials | None:
     """No header: anonymous. A header that does not hold a valid token: 401, never anonymous."""
@@ -53,7 +59,10 @@ def _optional_credentials(
     token = token.strip()
     if scheme.lower() not in _SCHEMES or not token:
         raise TokenInvalid
-    return Credentials(user_id=broadsheet.tokens.read(token), token=token)
+    claims = await users.authenticate(
+        tokens=broadsheet.tokens, revocations=broadsheet.revocations, token=token
+    )
+    return Credentials(claims=claims, token=token)
 
 
 def _required_credentials(
@@ -66,6 +75,31 @@ def _required_credentials(
 
 Viewer = Annotated[Credentials, Depends(_required_credentials)]
 MaybeViewer = Annotated[Credentials | None, Depends(_optional_credentials)]
+
+
+def client_address(request: Request) -> str:
+    """The peer, or the client a trusted proxy forwarded for (see ``app.py``)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def _rate_limited_writer(request: Request, broadsheet: App, viewer: Viewer) -> Credentials:
+    # The account first: a write it is refused does not use up its neighbours' allowance.
+    await broadsheet.limiter.hit(RateLimit.WRITE_BY_ACCOUNT, str(viewer.user_id))
+    await broadsheet.limiter.hit(RateLimit.WRITE_BY_ADDRESS, client_address(request))
+    return viewer
+
+
+# A signed-in user changing something: counted per address and per account.
+Writer = Annotated[Credentials, Depends(_rate_limited_writer)]
+
+
+def rate_limited(limit: RateLimit) -> Any:
+    """A route dependency counting the request against ``limit`` for the client address."""
+
+    async def count(request: Request, broadsheet: App) -> None:
+        await broadsheet.limiter.hit(limit, client_address(request))
+
+    return Depends(count)
 
 
 def viewer_id(viewer: Credentials | None) -> int | None:

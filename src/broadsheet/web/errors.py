@@ -22,6 +22,7 @@ from broadsheet.domain.errors import (
     Invalid,
     InvalidCredentials,
     NotFound,
+    RateLimited,
     StoreUnavailable,
     TokenMissing,
     TransientConflict,
@@ -51,10 +52,12 @@ def status_and_body(error: BroadsheetError) -> tuple[int, dict[str, dict[str, li
             return 401, envelope("credentials", "invalid")
         case Unauthorized():
             return 401, envelope("token", "is invalid")
-        case StoreUnavailable():
-            return 503, envelope("database", "is unavailable; try again shortly")
+        case StoreUnavailable(store=store):
+            return 503, envelope(store, "is unavailable; try again shortly")
         case TransientConflict():
             return 503, envelope("request", "conflicted with concurrent changes; try again")
+        case RateLimited(retry_after=seconds):
+            return 429, envelope("request", f"too many requests; retry after {seconds} seconds")
     return 400, envelope("request", "cannot be processed")
 
 
@@ -62,6 +65,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, BroadsheetError)
     status, body = status_and_body(error)
     headers = {401: {"WWW-Authenticate": "Token"}, 503: {"Retry-After": "1"}}.get(status)
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after)}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

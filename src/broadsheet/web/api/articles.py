@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from broadsheet.domain.models import ArticleFilter
 from broadsheet.services import articles
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, Writer, viewer_id
 
 router = APIRouter(tags=["articles"])
 
@@ -52,7 +52,7 @@ async def show(slug: str, viewer: MaybeViewer, uow: Uow) -> schemas.SingleArticl
 
 @router.post("/articles", status_code=status.HTTP_201_CREATED)
 async def create(
-    request: schemas.NewArticleRequest, viewer: Viewer, app: App, uow: Uow
+    request: schemas.NewArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     new = request.article
     article = await articles.create(
@@ -69,7 +69,7 @@ async def create(
 
 @router.put("/articles/{slug}")
 async def update(
-    slug: str, request: schemas.UpdateArticleRequest, viewer: Viewer, app: App, uow: Uow
+    slug: str, request: schemas.UpdateArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     changes = request.article
     article = await articles.update(
@@ -86,17 +86,17 @@ async def update(
 
 
 @router.delete("/articles/{slug}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete(slug: str, viewer: Viewer, uow: Uow) -> None:
+async def delete(slug: str, viewer: Writer, uow: Uow) -> None:
     await articles.delete(uow, slug=slug, viewer_id=viewer.user_id)
 
 
 @router.post("/articles/{slug}/favorite")
-async def favorite(slug: str, viewer: Viewer, uow: Uow) -> schemas.SingleArticleResponse:
+async def favorite(slug: str, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.favorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 
 @router.delete("/articles/{slug}/favorite")
-async def unfavorite(slug: str, viewer: Viewer, uow: Uow) -> schemas.SingleArticleResponse:
+async def unfavorite(slug: str, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.unfavorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))

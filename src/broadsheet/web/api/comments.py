@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from broadsheet.services import comments
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import App, MaybeViewer, Uow, Writer, viewer_id
 
 router = APIRouter(tags=["comments"])
 
@@ -17,7 +17,7 @@ async def list_for(slug: str, viewer: MaybeViewer, uow: Uow) -> schemas.Multiple
 
 @router.post("/articles/{slug}/comments", status_code=status.HTTP_201_CREATED)
 async def add(
-    slug: str, request: schemas.NewCommentRequest, viewer: Viewer, app: App, uow: Uow
+    slug: str, request: schemas.NewCommentRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleCommentResponse:
     comment = await comments.add(
         uow, clock=app.clock, slug=slug, viewer_id=viewer.user_id, body=request.comment.body
@@ -30,5 +30,5 @@ async def add(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
 )
-async def delete(slug: str, comment_id: int, viewer: Viewer, uow: Uow) -> None:
+async def delete(slug: str, comment_id: int, viewer: Writer, uow: Uow) -> None:
     await comments.delete(uow, slug=slug, comment_id=comment_id, viewer_id=viewer.user_id)

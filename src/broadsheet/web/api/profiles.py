@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from broadsheet.services import profiles
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import MaybeViewer, Uow, Writer, viewer_id
 
 router = APIRouter(tags=["profiles"])
 
@@ -16,12 +16,12 @@ async def show(username: str, viewer: MaybeViewer, uow: Uow) -> schemas.ProfileR
 
 
 @router.post("/profiles/{username}/follow")
-async def follow(username: str, viewer: Viewer, uow: Uow) -> schemas.ProfileResponse:
+async def follow(username: str, viewer: Writer, uow: Uow) -> schemas.ProfileResponse:
     profile = await profiles.follow(uow, username=username, viewer_id=viewer.user_id)
     return schemas.ProfileResponse(profile=schemas.Profile.of(profile))
 
 
 @router.delete("/profiles/{username}/follow")
-async def unfollow(username: str, viewer: Viewer, uow: Uow) -> schemas.ProfileResponse:
+async def unfollow(username: str, viewer: Writer, uow: Uow) -> schemas.ProfileResponse:
     profile = await profiles.unfollow(uow, username=username, viewer_id=viewer.user_id)
     return schemas.ProfileResponse(profile=schemas.Profile.of(profile))

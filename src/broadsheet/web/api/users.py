@@ -1,27 +1,33 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from broadsheet.domain.models import RateLimit
 from broadsheet.services import users
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, Uow, Viewer
+from broadsheet.web.deps import App, Uow, Viewer, Writer, rate_limited
 
 router = APIRouter(tags=["users"])
 
 
-@router.post("/users/login")
+@router.post("/users/login", dependencies=[rate_limited(RateLimit.LOGIN)])
 async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
     signed_in = await users.login(
         uow,
         hasher=app.hasher,
         tokens=app.tokens,
+        limiter=app.limiter,
         email=request.user.email,
         password=request.user.password,
     )
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[rate_limited(RateLimit.REGISTRATION)],
+)
 async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
     signed_in = await users.register(
         uow,
@@ -34,6 +40,14 @@ async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schem
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
 
 
+@router.post("/users/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def logout(viewer: Viewer, app: App) -> None:
+    """Revoke the token sent; the user's other tokens keep working. A second logout with the
+    same token is a 401, like any request with a revoked token. Not rate-limited: signing
+    out must work even for someone who used up their writes."""
+    await users.logout(revocations=app.revocations, claims=viewer.claims)
+
+
 @router.get("/user")
 async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
     user = await users.current(uow, user_id=viewer.user_id)
@@ -42,13 +56,14 @@ async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
 
 @router.put("/user")
 async def update_user(
-    request: schemas.UpdateUserRequest, viewer: Viewer, app: App, uow: Uow
+    request: schemas.UpdateUserRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.UserResponse:
     changes = request.user
     signed_in = await users.update(
         uow,
         hasher=app.hasher,
         tokens=app.tokens,
+        revocations=app.revocations,
         user_id=viewer.user_id,
         username=changes.change("username", changes.username),
         email=changes.change("email", changes.email),
