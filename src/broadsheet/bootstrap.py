@@ -53,19 +53,23 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
     """Open the storage (migrating the embedded default on first start) and close it after."""
     secret = signing_secret(settings)
     storage = open_storage(settings.database_url)
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        concurrency=settings.hash_concurrency,
+    )
     try:
         if settings.migrate_on_start:
             await storage.migrate()
         yield Broadsheet(
             settings=settings,
             storage=storage,
-            hasher=Argon2Hasher(
-                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
-            ),
+            hasher=hasher,
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
             clock=SystemClock(),
         )
     finally:
+        hasher.close()
         await storage.close()
 
 

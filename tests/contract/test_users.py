@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from broadsheet.domain.errors import AlreadyExists
-from broadsheet.domain.models import NewUser, Profile
+from broadsheet.domain.models import NewUser, Profile, UserChanges
 from broadsheet.domain.ports import Storage
 from tests import factories
 
@@ -122,8 +122,16 @@ async def test_update_overwrites_the_fields(storage: Storage) -> None:
         image=None,
     )
 
+    changes = UserChanges(
+        username="Jacob",
+        email="jacob@jake.jake",
+        password_hash="new-hash",
+        bio="I work at statefarm",
+        image=None,
+    )
+
     async with storage.unit_of_work() as uow:
-        assert await uow.users.update(changed) == changed
+        assert await uow.users.update(jake.id, changes) == changed
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
@@ -137,8 +145,8 @@ async def test_update_to_own_values_is_not_a_conflict(storage: Storage) -> None:
     jake = await factories.user(storage, username="jake", email="jake@jake.jake")
 
     async with storage.unit_of_work() as uow:
-        same = await uow.users.update(replace(jake, bio="new bio"))
-        recased = await uow.users.update(replace(same, username="JAKE"))
+        same = await uow.users.update(jake.id, UserChanges(username="jake", bio="new bio"))
+        recased = await uow.users.update(same.id, UserChanges(username="JAKE"))
         await uow.commit()
 
     assert recased.username == "JAKE"
@@ -152,7 +160,7 @@ async def test_update_to_a_taken_username_raises(storage: Storage) -> None:
 
     with pytest.raises(AlreadyExists) as raised:
         async with storage.unit_of_work() as uow:
-            await uow.users.update(replace(jane, username="Jake"))
+            await uow.users.update(jane.id, UserChanges(username="Jake"))
     assert raised.value.field == "username"
     async with storage.unit_of_work() as uow:
         assert await uow.users.get(jane.id) == jane
@@ -164,7 +172,7 @@ async def test_update_to_a_taken_email_raises(storage: Storage) -> None:
 
     with pytest.raises(AlreadyExists) as raised:
         async with storage.unit_of_work() as uow:
-            await uow.users.update(replace(jane, email="jake@jake.jake"))
+            await uow.users.update(jane.id, UserChanges(email="jake@jake.jake"))
     assert raised.value.field == "email"
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import InvalidCredentials
-from broadsheet.domain.models import UNCHANGED, Change, NewUser, User
+from broadsheet.domain.models import UNCHANGED, Change, NewUser, User, UserChanges
 from broadsheet.domain.ports import PasswordHasher, TokenCodec, UnitOfWork
 from broadsheet.services import lookups, retry
 
@@ -33,7 +33,7 @@ async def register(
     new = NewUser(
         username=rules.username(username),
         email=rules.email(email),
-        password_hash=hasher.hash(rules.password(password)),
+        password_hash=await hasher.hash(rules.password(password)),
     )
     async with uow:
         user = await uow.users.add(new)
@@ -54,9 +54,9 @@ async def login(
     async with uow:
         user = await uow.users.get_by_email(address)
     if user is None:
-        hasher.hash(secret)  # spend the same time as a real check: no account enumeration
+        await hasher.hash(secret)  # spend the same time as a real check: no account enumeration
         raise InvalidCredentials
-    if not hasher.verify(user.password_hash, secret):
+    if not await hasher.verify(user.password_hash, secret):
         raise InvalidCredentials
     return SignedIn(user, tokens.issue(user.id))
 
@@ -81,7 +81,9 @@ async def update(
 ) -> SignedIn:
     """Change any of the fields; uniqueness is checked by the store, one's own values are fine.
 
-    Everything is validated (and a new password hashed) before the transaction opens.
+    Everything is validated (and a new password hashed) before the transaction opens. Only
+    the fields that really change are written, so a concurrent change of another field
+    stays; nothing is written when nothing changes.
     """
     changes: dict[str, Any] = {}
     if username is not UNCHANGED:
@@ -89,13 +91,17 @@ async def update(
     if email is not UNCHANGED:
         changes["email"] = rules.email(email)
     if password is not UNCHANGED:
-        changes["password_hash"] = hasher.hash(rules.password(password))
+        changes["password_hash"] = await hasher.hash(rules.password(password))
     if bio is not UNCHANGED:
         changes["bio"] = rules.optional_text("bio", bio)
     if image is not UNCHANGED:
         changes["image"] = rules.optional_text("image", image)
     async with uow:
-        user = replace(await lookups.viewer(uow, user_id), **changes)
-        user = await uow.users.update(user)
+        user = await lookups.viewer(uow, user_id)
+        edit = UserChanges(
+            **{field: value for field, value in changes.items() if getattr(user, field) != value}
+        )
+        if edit:
+            user = await uow.users.update(user.id, edit)
         await uow.commit()
     return SignedIn(user, tokens.issue(user.id))

@@ -16,19 +16,22 @@ from types import TracebackType
 from typing import Self
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.errors import AlreadyExists, NotFound, TransientConflict
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
     Comment,
     CommentView,
+    Finding,
     NewArticle,
     NewUser,
     Page,
     Profile,
     User,
+    UserChanges,
 )
 from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
 
@@ -95,9 +98,10 @@ class MemoryUsers(_Repository):
     async def get_by_username(self, username: str) -> User | None:
         return self._state.user_named(username)
 
-    async def update(self, user: User) -> User:
-        if user.id not in self._state.users:
-            raise LookupError(f"no user {user.id}")
+    async def update(self, user_id: int, changes: UserChanges) -> User:
+        if user_id not in self._state.users:
+            raise LookupError(f"no user {user_id}")
+        user = changes.applied_to(self._state.users[user_id])
         self._check_unique(user.username, user.email, user_id=user.id)
         self._state.users[user.id] = user
         return user
@@ -143,10 +147,15 @@ class MemoryArticles(_Repository):
     async def get_by_slug(self, slug: str) -> Article | None:
         return next((a for a in self._state.articles.values() if a.slug == slug), None)
 
-    async def update(self, article: Article) -> Article:
-        if article.id not in self._state.articles:
-            raise LookupError(f"no article {article.id}")
-        self._check_unique_slug(article.slug, article_id=article.id)
+    async def update(
+        self, before: Article, changes: ArticleChanges, *, updated_at: datetime
+    ) -> Article:
+        current = self._state.articles.get(before.id)
+        if current is None or current.updated_at != before.updated_at:
+            raise TransientConflict
+        if changes.slug is not None:
+            self._check_unique_slug(changes.slug, article_id=before.id)
+        article = changes.applied_to(current, updated_at=updated_at)
         self._state.articles[article.id] = article
         return article
 
@@ -213,6 +222,8 @@ class MemoryArticles(_Repository):
 
 class MemoryFavorites(_Repository):
     async def add(self, *, user_id: int, article_id: int) -> None:
+        if article_id not in self._state.articles:
+            raise NotFound("article")
         self._state.favorites.add((user_id, article_id))
 
     async def remove(self, *, user_id: int, article_id: int) -> None:
@@ -223,6 +234,8 @@ class MemoryComments(_Repository):
     async def add(
         self, *, article_id: int, author_id: int, body: str, created_at: datetime
     ) -> Comment:
+        if article_id not in self._state.articles:
+            raise NotFound("article")
         comment = Comment(
             id=self._state.next_id("comment"),
             article_id=article_id,
@@ -316,6 +329,45 @@ class MemoryStorage:
 
     async def ping(self) -> None:
         pass
+
+    async def check(self, *, repair: bool) -> list[Finding]:
+        """Counts are computed and units of work run one at a time, so only a store filled
+        by hand can hold a dangling reference; the check looks all the same."""
+        async with self.lock:
+            state = self.committed.copy()
+            users, articles = set(state.users), set(state.articles)
+            dangling: dict[str, int] = {
+                "articles by missing user": sum(
+                    a.author_id not in users for a in state.articles.values()
+                ),
+                "comments on missing article": sum(
+                    c.article_id not in articles for c in state.comments.values()
+                ),
+                "comments by missing user": sum(
+                    c.author_id not in users for c in state.comments.values()
+                ),
+                "favorites of missing article": sum(a not in articles for _, a in state.favorites),
+                "favorites by missing user": sum(u not in users for u, _ in state.favorites),
+                "follows of missing user": sum(not {a, b} <= users for a, b in state.follows),
+            }
+            findings = [
+                Finding(kind="orphan", detail=f"{count} {kind}", repaired=repair)
+                for kind, count in dangling.items()
+                if count
+            ]
+            if findings and repair:
+                state.articles = {i: a for i, a in state.articles.items() if a.author_id in users}
+                state.comments = {
+                    i: c
+                    for i, c in state.comments.items()
+                    if c.article_id in state.articles and c.author_id in users
+                }
+                state.favorites = {
+                    (u, a) for u, a in state.favorites if u in users and a in state.articles
+                }
+                state.follows = {(a, b) for a, b in state.follows if {a, b} <= users}
+                self.committed = state
+            return findings
 
     async def close(self) -> None:
         pass

@@ -8,6 +8,8 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from broadsheet.domain.models import Finding
+from broadsheet.storage.mongo import check as integrity
 from broadsheet.storage.mongo import migrations
 from broadsheet.storage.mongo.uow import MongoUnitOfWork
 
@@ -60,6 +62,9 @@ class MongoStorage:
 
     async def migrate(self) -> None:
         await migrations.upgrade(self.database)
+
+    async def check(self, *, repair: bool) -> list[Finding]:
+        return await integrity.check(self.database, repair=repair)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

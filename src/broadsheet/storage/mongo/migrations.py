@@ -56,7 +56,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "author_id": _INT,
             "created_at": _DATE,
             "updated_at": _DATE,
-            "favorites_count": {"bsonType": ["int", "long"], "minimum": 0},
+            # No minimum: without transactions the counter may dip below zero for a moment.
+            "favorites_count": {"bsonType": ["int", "long"]},
         }
     ),
     "favorites": _schema({"user_id": _INT, "article_id": _INT}),
@@ -117,6 +118,8 @@ async def _indexes(db: Database) -> None:
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
+    # The validators again: favorites_count lost its minimum of zero.
+    ("0003_favorites_count_unbounded", _validators),
 ]
 
 

@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from broadsheet.domain.models import Finding
+from broadsheet.storage.sql import check as integrity
 from broadsheet.storage.sql import migrations
-from broadsheet.storage.sql.uow import SqlUnitOfWork
+from broadsheet.storage.sql.uow import READ_ONLY, SqlUnitOfWork
 from broadsheet.storage.sql.urls import async_url
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -41,6 +43,10 @@ class SqlStorage:
     async def schema_revision(self) -> str | None:
         return await migrations.current(self.engine)
 
+    async def check(self, *, repair: bool) -> list[Finding]:
+        async with self.engine.begin() as connection:
+            return await integrity.check(connection, repair=repair)
+
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -66,4 +72,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
