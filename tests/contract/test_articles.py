@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.errors import AlreadyExists, TransientConflict
 from broadsheet.domain.models import (
     Article,
     ArticleChanges,
@@ -474,3 +474,56 @@ async def test_datetimes_come_back_aware_utc_and_equal(storage: Storage) -> None
         assert item.updated_at.microsecond == 999000
         for moment in (item.created_at, item.updated_at):
             assert moment.utcoffset() == timedelta(0)
+
+
+async def test_update_of_a_version_edited_meanwhile_is_a_transient_conflict(
+    storage: Storage,
+) -> None:
+    """Compare-and-set on ``updated_at``: an edit based on a stale read writes nothing."""
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake, tags=["a"])
+    first = factories.later()
+    async with storage.unit_of_work() as uow:
+        await uow.articles.update(article, ArticleChanges(body="first"), updated_at=first)
+        await uow.commit()
+
+    async with storage.unit_of_work() as uow:
+        with pytest.raises(TransientConflict):
+            await uow.articles.update(
+                article, ArticleChanges(tags=("b",), title="Stale"), updated_at=factories.later()
+            )
+
+    async with storage.unit_of_work() as uow:
+        stored = await uow.articles.get_by_slug(article.slug)
+    assert stored == replace(article, body="first", updated_at=first)
+
+
+async def test_update_of_a_deleted_article_is_a_transient_conflict(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    async with storage.unit_of_work() as uow:
+        await uow.articles.delete(article.id)
+        await uow.commit()
+
+    async with storage.unit_of_work() as uow:
+        with pytest.raises(TransientConflict):
+            await uow.articles.update(
+                article, ArticleChanges(body="late"), updated_at=factories.later()
+            )
+
+
+async def test_update_writes_only_the_tags_that_change(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake, tags=["keep", "drop"])
+    later = factories.later()
+
+    async with storage.unit_of_work() as uow:
+        updated = await uow.articles.update(
+            article, ArticleChanges(tags=("add", "keep")), updated_at=later
+        )
+        await uow.commit()
+
+    assert updated == replace(article, tags=("add", "keep"), updated_at=later)
+    async with storage.unit_of_work() as uow:
+        assert await uow.articles.get_by_slug(article.slug) == updated
+        assert await uow.tags.popular() == ["add", "keep"]

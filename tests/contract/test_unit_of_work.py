@@ -71,12 +71,12 @@ async def test_leaving_without_commit_discards_every_change(transactional_storag
         await uow.users.add(_new_user("ghost"))
         await uow.users.update(jake.id, UserChanges(bio="changed"))
         await uow.follows.add(follower_id=jane.id, followee_id=jake.id)
+        await uow.articles.update(
+            article, ArticleChanges(slug="renamed", tags=("lost",)), updated_at=factories.later()
+        )
         await uow.favorites.add(user_id=jane.id, article_id=article.id)
         await uow.comments.add(
             article_id=article.id, author_id=jane.id, body="lost", created_at=factories.later()
-        )
-        await uow.articles.update(
-            article, ArticleChanges(slug="renamed", tags=("lost",)), updated_at=factories.later()
         )
 
     async with transactional_storage.unit_of_work() as uow:

@@ -213,3 +213,21 @@ async def test_profile_following_is_relative_to_the_viewer(storage: Storage) -> 
     ]
     assert fan_as_jake is not None
     assert fan_as_jake.following is False
+
+
+async def test_update_writes_only_the_changed_fields(storage: Storage) -> None:
+    """The fields not named are left as stored (a change another unit of work made to one
+    of them included), and the user comes back as stored after the write."""
+    jake = await factories.user(storage, username="jake", bio="old bio", image="old.png")
+
+    async with storage.unit_of_work() as uow:
+        with_bio = await uow.users.update(jake.id, UserChanges(bio="new bio"))
+        await uow.commit()
+    async with storage.unit_of_work() as uow:
+        with_image = await uow.users.update(jake.id, UserChanges(image=None))
+        await uow.commit()
+
+    assert with_bio == replace(jake, bio="new bio")
+    assert with_image == replace(jake, bio="new bio", image=None)
+    async with storage.unit_of_work() as uow:
+        assert await uow.users.get(jake.id) == with_image

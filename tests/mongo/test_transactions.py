@@ -170,7 +170,11 @@ async def test_a_unit_of_work_that_does_not_commit_leaves_nothing(store: MongoSt
 
 async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> None:
     db = store.database
-    steps = ["0001_collections_with_validators", "0002_indexes"]
+    steps = [
+        "0001_collections_with_validators",
+        "0002_indexes",
+        "0003_favorites_count_unbounded",
+    ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
     records = await db.migrations.find({}, sort=[("_id", 1)]).to_list()

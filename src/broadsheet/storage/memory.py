@@ -336,25 +336,23 @@ class MemoryStorage:
         async with self.lock:
             state = self.committed.copy()
             users, articles = set(state.users), set(state.articles)
-            dangling: dict[str, int] = {
-                "articles by missing user": sum(
-                    a.author_id not in users for a in state.articles.values()
-                ),
-                "comments on missing article": sum(
-                    c.article_id not in articles for c in state.comments.values()
-                ),
-                "comments by missing user": sum(
-                    c.author_id not in users for c in state.comments.values()
-                ),
-                "favorites of missing article": sum(a not in articles for _, a in state.favorites),
-                "favorites by missing user": sum(u not in users for u, _ in state.favorites),
-                "follows of missing user": sum(not {a, b} <= users for a, b in state.follows),
-            }
-            findings = [
-                Finding(kind="orphan", detail=f"{count} {kind}", repaired=repair)
-                for kind, count in dangling.items()
-                if count
+            comments, favorites, follows = state.comments.values(), state.favorites, state.follows
+            references: list[tuple[str, Iterable[int], set[int]]] = [
+                ("articles by missing user", (a.author_id for a in state.articles.values()), users),
+                ("comments on missing article", (c.article_id for c in comments), articles),
+                ("comments by missing user", (c.author_id for c in comments), users),
+                ("favorites of missing article", (a for _, a in favorites), articles),
+                ("favorites by missing user", (u for u, _ in favorites), users),
+                ("follows by missing user", (f for f, _ in follows), users),
+                ("follows of missing user", (f for _, f in follows), users),
             ]
+            findings = []
+            for kind, referred, existing in references:
+                missing = Counter(i for i in referred if i not in existing)
+                findings += [
+                    Finding(kind="orphan", detail=f"{count} {kind} {i}", repaired=repair)
+                    for i, count in sorted(missing.items())
+                ]
             if findings and repair:
                 state.articles = {i: a for i, a in state.articles.items() if a.author_id in users}
                 state.comments = {

@@ -94,8 +94,10 @@ class MongoArticles(MongoRepository):
     async def add(self, new: NewArticle) -> Article:
         await self._uow.begin_write()
         await self._claim_slug(new.slug, article_id=None)
+        article_id = await self._next_id("articles")
+        await self._uow.begin_write(article_id=article_id)
         document = {
-            "_id": await self._next_id("articles"),
+            "_id": article_id,
             "slug": new.slug,
             "title": new.title,
             "description": new.description,
@@ -116,7 +118,7 @@ class MongoArticles(MongoRepository):
     async def update(
         self, before: Article, changes: ArticleChanges, *, updated_at: datetime
     ) -> Article:
-        await self._uow.begin_write()
+        await self._uow.begin_write(article_id=before.id)
         if changes.slug is not None:
             await self._claim_slug(changes.slug, article_id=before.id)
         fields: dict[str, Any] = {**changes.columns(), "updated_at": updated_at}
@@ -144,7 +146,7 @@ class MongoArticles(MongoRepository):
         committed they are deleted once more (see ``MongoComments.add`` for why that leaves
         none). Without transactions, the order alone does that, and what a crash leaves
         (comments, favorites of an article that no longer exists) is unreachable."""
-        await self._uow.begin_write()
+        await self._uow.begin_write(article_id=article_id)
         await self._db.articles.delete_one({"_id": article_id}, session=self._session)
         await self._delete_what_hangs_on(article_id, self._session)
         if self._uow.in_transaction:

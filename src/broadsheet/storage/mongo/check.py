@@ -57,7 +57,7 @@ async def _counters(db: Database, *, repair: bool) -> list[Finding]:
         findings.append(
             Finding(
                 kind="favorites_count",
-                detail=f"article {doc['_id']} ({doc['slug']}) keeps {kept}, has {counted} favorites",
+                detail=f"article {doc['_id']} ({doc['slug']}) says {kept}, has {counted}",
                 repaired=repaired,
             )
         )

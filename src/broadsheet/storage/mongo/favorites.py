@@ -44,7 +44,6 @@ class MongoFavorites(MongoRepository):
             if not self._uow.in_transaction:
                 await self._db.favorites.delete_one({"_id": favorite_id})
             raise NotFound("article")
-        self._uow.undo_unless_committed(lambda: self._uncount(article_id, +1))
 
         async def kept_only_if_the_article_is() -> None:
             """The article may have been deleted after the count and before the commit, and
@@ -64,17 +63,28 @@ class MongoFavorites(MongoRepository):
         if result.deleted_count:
             # Nothing to do if the article is gone: its favorites go with it.
             await self._count(article_id, -1)
-            self._uow.undo_unless_committed(lambda: self._uncount(article_id, -1))
 
     async def _count(self, article_id: int, change: int) -> bool:
-        """Move the counter, outside the transaction; False if there is no such article."""
-        result = await self._db.articles.update_one(
-            {"_id": article_id}, {"$inc": {"favorites_count": change}}
-        )
-        return result.matched_count == 1
+        """Move the counter, outside the transaction; False if there is no such article.
+
+        Inside it only for an article this transaction itself wrote (made, say): no one else
+        can write that one now, and a write outside would wait for this very transaction."""
+        counter = {"$inc": {"favorites_count": change}}
+        if article_id in self._uow.articles_written:
+            result = await self._db.articles.update_one(
+                {"_id": article_id}, counter, session=self._session
+            )
+            return result.matched_count == 1
+        result = await self._db.articles.update_one({"_id": article_id}, counter)
+        if result.matched_count != 1:
+            return False
+        self._uow.undo_unless_committed(lambda: self._uncount(article_id, change))
+        return True
 
     async def _uncount(self, article_id: int, change: int) -> None:
-        await self._count(article_id, -change)
+        await self._db.articles.update_one(
+            {"_id": article_id}, {"$inc": {"favorites_count": -change}}
+        )
 
     async def _article_exists(self, article_id: int) -> bool:
         found: Any = await self._db.articles.find_one({"_id": article_id}, projection={"_id": 1})

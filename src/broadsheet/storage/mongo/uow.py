@@ -55,6 +55,8 @@ class MongoUnitOfWork:
         self._committed = False
         self._after_commit: list[Action] = []
         self._undo: list[Action] = []
+        # Articles this unit of work's transaction has written: their counters move inside it.
+        self.articles_written: set[int] = set()
 
     @property
     def in_transaction(self) -> bool:
@@ -71,10 +73,13 @@ class MongoUnitOfWork:
         self.tags = MongoTags(self)
         return self
 
-    async def begin_write(self) -> None:
-        """Called by every repository write before it writes."""
+    async def begin_write(self, *, article_id: int | None = None) -> None:
+        """Called by every repository write before it writes (naming the article, if it
+        writes one)."""
         if self._transactions and not self.session.in_transaction:
             await self.session.start_transaction()
+        if article_id is not None and self.session.in_transaction:
+            self.articles_written.add(article_id)
 
     def after_commit(self, action: Action) -> None:
         """Run ``action`` once this unit of work has committed (at once without transactions,

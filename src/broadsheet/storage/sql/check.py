@@ -21,7 +21,7 @@ from broadsheet.storage.sql.tables import (
     user_account,
 )
 
-# (rows, their reference, what they refer to, the referred key, how a finding names them)
+# (rows, their reference, the table it refers to by id, how a finding names the rows)
 REFERENCES: list[tuple[Table, str, Table, str]] = [
     (article, "author_id", user_account, "articles by missing user"),
     (article_tag, "article_id", article, "tags of missing article"),
