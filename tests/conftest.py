@@ -1,7 +1,8 @@
 """Fixtures that build real databases, one per selected backend, and the app over each.
 
-``BROADSHEET_TEST_BACKENDS`` (comma list of memory, sqlite, postgresql, mariadb, mongodb;
-default sqlite) picks the backends the API suite runs on. The contract suite always adds ``memory``.
+``BROADSHEET_TEST_BACKENDS`` (comma list of memory, sqlite, postgresql, mariadb, mongodb,
+mongodb-standalone; default sqlite) picks the backends the API suite runs on. The contract
+suite always adds ``memory``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from broadsheet.settings import Settings
 from broadsheet.storage import open_storage
 from broadsheet.web.app import create_app
 from tests import databases
-from tests.mongo_server import mongo_server
+from tests.mongo_server import mongo_server, standalone_mongo_server
 
 BACKENDS = databases.selected_backends()
 CONTRACT_BACKENDS = ["memory", *[b for b in BACKENDS if b != "memory"]]
@@ -49,6 +50,7 @@ def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             databases.drop_database(backend, url)
     finally:
         mongo_server.stop()
+        standalone_mongo_server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,7 +12,7 @@ import os
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pymongo
 from sqlalchemy import text
@@ -24,7 +24,7 @@ from broadsheet.storage import open_storage
 from broadsheet.storage.mongo import MongoStorage
 from broadsheet.storage.mongo import migrations as mongo_migrations
 from broadsheet.storage.sql import SqlStorage, tables
-from tests.mongo_server import mongo_server
+from tests.mongo_server import mongo_server, standalone_mongo_server
 
 SERVER_URLS = {
     "postgresql": os.environ.get(
@@ -34,8 +34,8 @@ SERVER_URLS = {
         "BROADSHEET_TEST_MARIADB_URL", "mysql+asyncmy://root@127.0.0.1:3306/mysql"
     ),
 }
-# mongodb-standalone: the same server, with Broadsheet's transactions switched off, to test
-# the write ordering a standalone MongoDB server gets.
+# mongodb-standalone: a server started standalone (no replica set, so no transactions), to
+# test the write ordering a standalone MongoDB server gets.
 KNOWN_BACKENDS = ("memory", "sqlite", "postgresql", "mariadb", "mongodb", "mongodb-standalone")
 
 
@@ -55,11 +55,9 @@ def create_database(backend: str, workdir: Path) -> str:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / (name + '.db')}"
     elif backend.startswith("mongodb"):
-        address = urlsplit(mongo_server.url(workdir))
-        query = parse_qsl(address.query)
-        if backend == "mongodb-standalone":
-            query.append(("broadsheet_transactions", "off"))
-        url = urlunsplit(address._replace(path=f"/{name}", query=urlencode(query)))
+        mongo = standalone_mongo_server if backend == "mongodb-standalone" else mongo_server
+        address = urlsplit(mongo.url(workdir))
+        url = urlunsplit(address._replace(path=f"/{name}"))
     else:
         server = make_url(SERVER_URLS[backend])
         asyncio.run(

@@ -4,6 +4,11 @@ No MongoDB server can be installed here, and in-process mocks do not speak PyMon
 asyncio API or run real transactions. SecantusDB (WiredTiger storage, replica-set ``hello``,
 transactions, validators, unique indexes) runs as its own process on a free port, like the
 SQL servers. With ``BROADSHEET_TEST_MONGODB_URL`` set, that server is used instead.
+
+The ``mongodb-standalone`` backend gets a second server started with ``--standalone``: its
+``hello`` advertises no replica set, so drivers (and Broadsheet) see a standalone server, as
+a real MongoDB started without ``--replSet`` is (``BROADSHEET_TEST_MONGODB_STANDALONE_URL``
+names an existing one instead).
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from pymongo.errors import PyMongoError
 
 
 class MongoServer:
-    def __init__(self) -> None:
+    def __init__(self, *, standalone: bool = False) -> None:
+        self.standalone = standalone
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._url: str | None = None
 
     def url(self, workdir: Path) -> str:
         if self._url is None:
-            self._url = os.environ.get("BROADSHEET_TEST_MONGODB_URL") or self._start(workdir)
+            variable = "BROADSHEET_TEST_MONGODB_" + ("STANDALONE_URL" if self.standalone else "URL")
+            self._url = os.environ.get(variable) or self._start(workdir)
         return self._url
 
     def stop(self) -> None:
@@ -52,9 +59,10 @@ class MongoServer:
                 "secantusd-py not found: install the test extra (pip install -e '.[test]')"
             )
         port = _free_port()
-        storage = workdir / "secantus"
+        name = "secantus-standalone" if self.standalone else "secantus"
+        storage = workdir / name
         storage.mkdir()
-        self._log = log = (workdir / "secantus.log").open("wb")
+        self._log = log = (workdir / f"{name}.log").open("wb")
         self._process = subprocess.Popen(
             [
                 executable,
@@ -64,6 +72,7 @@ class MongoServer:
                 str(port),
                 "--storage-path",
                 str(storage),
+                *(["--standalone"] if self.standalone else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -95,3 +104,4 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 
 
 mongo_server = MongoServer()
+standalone_mongo_server = MongoServer(standalone=True)

@@ -6,27 +6,30 @@ The web app and the CLI both start here, so they share one way of wiring things 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from broadsheet.domain.ports import Clock, PasswordHasher, Storage, TokenCodec, UnitOfWork
 from broadsheet.security import Argon2Hasher, JwtCodec
 from broadsheet.settings import Settings
-from broadsheet.storage import open_storage
+from broadsheet.storage import ConnectionOptions, open_storage
 from broadsheet.storage.sql.urls import sqlite_file
 
 log = logging.getLogger("broadsheet")
 MIN_SECRET_LENGTH = 32
+# The name the generated signing key is stored under, in the database itself.
+SIGNING_KEY = "token_signing_key"
 
 
 class ConfigurationError(RuntimeError):
     """The settings cannot work; the message says what to set."""
+
+
+class SchemaNotReady(ConfigurationError):
+    """The database's schema is not the one this Broadsheet needs; the message says why."""
 
 
 class SystemClock:
@@ -50,17 +53,21 @@ class Broadsheet:
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
-    """Open the storage (migrating the embedded default on first start) and close it after."""
-    secret = signing_secret(settings)
-    storage = open_storage(settings.database_url)
+    """Open the storage, make sure its schema is current (migrating it where the settings
+    say so), agree on the signing key, and close the storage after.
+
+    Raises ``ConfigurationError`` (``SchemaNotReady``) or ``StoreUnavailable``.
+    """
+    configured_secret(settings)  # fail before connecting
+    storage = open_storage(settings.database_url, connection_options(settings))
     hasher = Argon2Hasher(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         concurrency=settings.hash_concurrency,
     )
     try:
-        if settings.migrate_on_start:
-            await storage.migrate()
+        await ensure_schema(settings, storage)
+        secret = await signing_secret(settings, storage)
         yield Broadsheet(
             settings=settings,
             storage=storage,
@@ -73,9 +80,36 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
         await storage.close()
 
 
-def signing_secret(settings: Settings) -> str:
-    """``BROADSHEET_SECRET_KEY``; without it, production refuses to start and the embedded
-    default keeps a generated secret in a file beside its database, so tokens survive restarts."""
+def connection_options(settings: Settings) -> ConnectionOptions:
+    return ConnectionOptions(
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        server_selection_timeout=settings.mongo_server_selection_timeout_seconds,
+    )
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several worker processes need a store they can share."""
+    if workers > 1 and settings.database_url.startswith("memory"):
+        raise ConfigurationError(
+            "memory:// keeps everything inside one process, so each worker would have its "
+            "own users and articles: serve it with --workers 1, or use a database"
+        )
+
+
+async def ensure_schema(settings: Settings, storage: Storage) -> None:
+    """Migrate (when ``BROADSHEET_AUTO_MIGRATE`` or the embedded default says so), else
+    refuse a database whose schema is missing, behind or unknown."""
+    if settings.migrate_on_start:
+        await storage.migrate()
+    if (problem := await storage.schema_problem()) is not None:
+        raise SchemaNotReady(f"the database is not ready: {problem}")
+
+
+def configured_secret(settings: Settings) -> str | None:
+    """``BROADSHEET_SECRET_KEY``, checked; ``None`` when unset outside production."""
     if settings.secret_key is not None:
         secret = settings.secret_key.get_secret_value()
         if len(secret) < MIN_SECRET_LENGTH:  # HS256 wants a key at least as long as its hash
@@ -88,27 +122,32 @@ def signing_secret(settings: Settings) -> str:
             "BROADSHEET_SECRET_KEY is not set. In production, set it to a long random value, "
             'e.g. python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
+    return None
+
+
+async def signing_secret(settings: Settings, storage: Storage) -> str:
+    """``BROADSHEET_SECRET_KEY``, or else one generated key kept in the database itself, so
+    every worker and every instance signs and verifies with the same key, across restarts.
+
+    SQLite installs from before kept their key in ``<database>.secret``: that key is the one
+    stored on first start, so tokens already issued stay valid (the file is no longer read
+    once the database has the key).
+    """
+    if (secret := configured_secret(settings)) is not None:
+        return secret
+    return await storage.shared_secret(SIGNING_KEY, _legacy_secret(settings) or _new_secret())
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _legacy_secret(settings: Settings) -> str | None:
     database = sqlite_file(settings.database_url)
     if database is None:
-        log.warning("BROADSHEET_SECRET_KEY is not set: using a random key for this process only")
-        return secrets.token_urlsafe(48)
-    return _stored_secret(database.with_name(database.name + ".secret"))
-
-
-def _stored_secret(path: Path) -> str:
-    """Created exclusively (mode 0600), so workers starting together agree on one secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+        return None
+    path = database.with_name(database.name + ".secret")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may be between creating and writing it
-            if secret := path.read_text().strip():
-                return secret
-            time.sleep(0.01)
-        raise ConfigurationError(
-            f"{path} is empty: delete it or set BROADSHEET_SECRET_KEY"
-        ) from None
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret + "\n")
-    return secret
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None

@@ -1,22 +1,30 @@
-"""The ``broadsheet`` command: serve the API, manage the schema, seed demo data."""
+"""The ``broadsheet`` command: serve the API, manage the schema, seed demo data.
+
+Every expected failure (a bad setting or URL, an unreachable database, an unready schema,
+an unknown revision) is one line on stderr and exit code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.engine import make_url
 
 from broadsheet import bootstrap
+from broadsheet.domain.errors import StoreUnavailable
 from broadsheet.domain.ports import Storage
 from broadsheet.seed import DEMO_PASSWORD, NAMES, Plan, has_content, seed
 from broadsheet.settings import Settings
-from broadsheet.storage import open_storage
+from broadsheet.storage import InvalidDatabaseUrl, open_storage
 from broadsheet.storage.sql import SqlStorage
+from broadsheet.storage.sql.migrations import RevisionError
 
 app = typer.Typer(
     help="Broadsheet: a publishing platform (the RealWorld API).", no_args_is_help=True
@@ -25,13 +33,44 @@ db = typer.Typer(
     help="Database schema: upgrade, downgrade, show the current revision.", no_args_is_help=True
 )
 app.add_typer(db, name="db")
-console = Console()
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        raise _fail(f"invalid settings: {problems}") from None
+
+
+def _run(settings: Settings, operation: Coroutine[Any, Any, T]) -> T:
+    """Run ``operation``, turning the failures a user can fix into one line each."""
+    try:
+        return asyncio.run(operation)
+    except StoreUnavailable as error:
+        raise _fail(
+            f"cannot reach the database at {_shown(settings.database_url)}: {error.reason}"
+        ) from None
+    except (bootstrap.ConfigurationError, InvalidDatabaseUrl, RevisionError) as error:
+        raise _fail(str(error)) from None
+
+
+def _shown(url: str) -> str:
+    """The URL without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
 
 
 @app.command()
@@ -41,39 +80,73 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the API at http://HOST:PORT/api (docs at /docs)."""
-    settings = Settings()
+    settings = _settings()
     try:
-        bootstrap.signing_secret(settings)  # fail fast, and create the embedded secret once
+        bootstrap.check_workers(settings, workers)
     except bootstrap.ConfigurationError as error:
         raise _fail(str(error)) from None
-    if settings.migrate_on_start:  # once here, not racing in every worker
-        asyncio.run(_with_storage(lambda storage: storage.migrate()))
+    # Once here, before any worker: a bad setting, an unreachable database or an unready
+    # schema is one line now (not a crash loop), migration does not race in every worker,
+    # and the generated signing key exists before workers read it.
+    _run(settings, _start_and_stop(settings))
     uvicorn.run(
-        "broadsheet.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        "broadsheet.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
     )
+
+
+async def _start_and_stop(settings: Settings) -> None:
+    async with bootstrap.running(settings):
+        pass
 
 
 @db.command()
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    settings = _settings()
     if revision == "head":
-        asyncio.run(_with_storage(lambda storage: storage.migrate()))
+        _run(settings, _with_storage(settings, lambda storage: storage.migrate()))
     else:
-        asyncio.run(_with_sql_storage(lambda storage: storage.migrate_to(revision)))
+        _run(settings, _with_sql_storage(settings, lambda storage: storage.migrate_to(revision)))
     console.print(f"Database is at {revision}.")
 
 
-@db.command()
-def downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")]) -> None:
-    """Revert migrations down to REVISION."""
-    asyncio.run(_with_sql_storage(lambda storage: storage.downgrade_to(revision)))
+# ignore_unknown_options: "-1" is a revision, not an option.
+@db.command(context_settings={"ignore_unknown_options": True})
+def downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Target: -1 (one step back), base (empty), or a revision id.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before.")] = False,
+) -> None:
+    """Revert migrations down to REVISION, after saying what will be lost."""
+    settings = _settings()
+    reverted, lost = _run(
+        settings, _with_sql_storage(settings, lambda storage: storage.downgrade_plan(revision))
+    )
+    if not reverted:
+        console.print(f"Nothing to revert: the database is at or below {revision}.")
+        return
+    console.print("This reverts:\n" + "\n".join(f"  {line}" for line in reverted))
+    if lost:
+        console.print(f"[bold]and deletes {lost}.[/bold]")
+    if not yes and not typer.confirm("Continue?", default=False, err=True):
+        raise _fail("nothing changed (pass --yes to downgrade without asking)")
+    _run(settings, _with_sql_storage(settings, lambda storage: storage.downgrade_to(revision)))
     console.print(f"Database downgraded to {revision}.")
 
 
 @db.command()
 def current() -> None:
     """Print the revision the database is at."""
-    revision = asyncio.run(_with_sql_storage(lambda storage: storage.schema_revision()))
+    settings = _settings()
+    revision = _run(
+        settings, _with_sql_storage(settings, lambda storage: storage.schema_revision())
+    )
     console.print(revision or "none (empty database)")
 
 
@@ -86,7 +159,8 @@ def check_command(
     Exits 1 if something was found and not repaired. Best run on a quiet database: a write
     in flight may show as a finding.
     """
-    findings = asyncio.run(_with_storage(lambda storage: storage.check(repair=repair)))
+    settings = _settings()
+    findings = _run(settings, _with_storage(settings, lambda store: store.check(repair=repair)))
     for finding in findings:
         typer.echo(str(finding))
     if not findings:
@@ -96,21 +170,23 @@ def check_command(
         raise typer.Exit(code=1)
 
 
-async def _with_storage(operation: Callable[[Storage], Awaitable[T]]) -> T:
-    storage = open_storage(Settings().database_url)
+async def _with_storage(settings: Settings, operation: Callable[[Storage], Awaitable[T]]) -> T:
+    storage = open_storage(settings.database_url, bootstrap.connection_options(settings))
     try:
         return await operation(storage)
     finally:
         await storage.close()
 
 
-async def _with_sql_storage(operation: Callable[[SqlStorage], Awaitable[T]]) -> T:
+async def _with_sql_storage(
+    settings: Settings, operation: Callable[[SqlStorage], Awaitable[T]]
+) -> T:
     async def on_sql(storage: Storage) -> T:
         if not isinstance(storage, SqlStorage):
             raise _fail("revisions exist for SQL databases only; use `broadsheet db upgrade`")
         return await operation(storage)
 
-    return await _with_storage(on_sql)
+    return await _with_storage(settings, on_sql)
 
 
 @app.command("seed")
@@ -119,7 +195,8 @@ def seed_command(
     articles: Annotated[int, typer.Option(min=0, help="Demo articles to write.")] = 40,
 ) -> None:
     """Fill an empty database with demo users, articles, tags, follows, favorites, comments."""
-    asyncio.run(_seed(Settings(), Plan(users=users, articles=articles)))
+    settings = _settings()
+    _run(settings, _seed(settings, Plan(users=users, articles=articles)))
 
 
 async def _seed(settings: Settings, plan: Plan) -> None:

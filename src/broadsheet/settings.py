@@ -40,6 +40,31 @@ class Settings(BaseSettings):
         default=None,
         description="Migrate on start; by default only for the embedded SQLite and memory stores.",
     )
+    # How long to wait for the database before answering 503: an outage must be a quick
+    # answer, never a hung request.
+    db_connect_timeout_seconds: float = Field(
+        default=5, gt=0, description="Opening a connection (TCP and handshake)."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=15, gt=0, description="One statement or command."
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=5, gt=0, description="SQLite: waiting for the write lock, per attempt."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5, gt=0, description="SQL: waiting for a free connection in the pool."
+    )
+    mongo_server_selection_timeout_seconds: float = Field(
+        default=5, gt=0, description="MongoDB: finding a server to send a command to."
+    )
+    health_timeout_seconds: float = Field(
+        default=3, gt=0, description="/healthz answers 503 if the database says nothing by then."
+    )
+    worker_healthcheck_timeout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="serve --workers N: how long a worker may take to start or answer a ping.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

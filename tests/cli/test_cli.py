@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvicorn
 from typer.testing import CliRunner
 
 from broadsheet.cli import app
@@ -63,7 +64,7 @@ def test_upgrade_downgrade_and_current(database: str) -> None:
     assert revision != "none (empty database)"
     assert len(revision) == 12  # an Alembic revision id
 
-    invoke("db", "downgrade", "base")
+    invoke("db", "downgrade", "base", "--yes")
     assert "none" in invoke("db", "current")
 
 
@@ -116,3 +117,30 @@ def test_db_check_reports_then_repairs(database: str) -> None:
     repaired = invoke("db", "check", "--repair")
     assert "orphan: 1 favorites of missing article 424242 (repaired)\n" in repaired
     assert "No drift or dangling references found." in invoke("db", "check")
+
+
+def test_serve_hands_the_worker_health_check_timeout_to_uvicorn(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's 5 s default restarted workers that took longer to import on a busy host."""
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+    monkeypatch.setenv("BROADSHEET_WORKER_HEALTHCHECK_TIMEOUT_SECONDS", "45")
+
+    invoke("serve", "--workers", "2")
+
+    assert started[0]["workers"] == 2
+    assert started[0]["timeout_worker_healthcheck"] == 45
+
+
+def test_serve_gives_workers_a_generous_health_check_timeout_by_default(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+
+    invoke("serve", "--workers", "2")
+
+    timeout = started[0]["timeout_worker_healthcheck"]
+    assert isinstance(timeout, int)
+    assert timeout >= 30

@@ -349,6 +349,18 @@ async def test_find_by_author_ignores_case_but_is_otherwise_exact(storage: Stora
     assert page.total == 2
 
 
+async def test_find_by_author_or_fan_is_compatibility_normalised(storage: Storage) -> None:
+    jake = await factories.user(storage, username="jake")
+    fan = await factories.user(storage, username="fan")
+    article = await factories.article(storage, author=jake)
+    await factories.favorite(storage, user=fan, article=article)
+
+    by_author = await _find(storage, author="\uff2aAKE")  # fullwidth J
+    by_fan = await _find(storage, favorited_by="\uff46an")  # fullwidth f
+
+    assert (_slugs(by_author), _slugs(by_fan)) == ([article.slug], [article.slug])
+
+
 async def test_find_by_favoriting_user(storage: Storage) -> None:
     jake = await factories.user(storage, username="jake")
     fan = await factories.user(storage, username="Fan")

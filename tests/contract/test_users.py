@@ -1,4 +1,4 @@
-"""The ``Users`` port: identity, case-insensitive usernames, uniqueness, profiles."""
+"""The ``Users`` port: identity, case-insensitive (NFKC) usernames, uniqueness, profiles."""
 
 from __future__ import annotations
 
@@ -71,6 +71,30 @@ async def test_username_lookup_uses_casefold(storage: Storage) -> None:
 
     async with storage.unit_of_work() as uow:
         assert await uow.users.get_by_username("STRASSE") == street
+
+
+async def test_username_lookup_is_compatibility_normalised(storage: Storage) -> None:
+    """Fullwidth letters and a decomposed accent name the same user (``rules.username_key``)."""
+    jake = await factories.user(storage, username="jake")
+    jose = await factories.user(storage, username="Jos\u00e9")
+
+    async with storage.unit_of_work() as uow:
+        assert await uow.users.get_by_username("\uff2a\uff41\uff4b\uff45") == jake
+        assert await uow.users.get_by_username("JOSE\u0301") == jose
+        profile = await uow.users.profile("\uff4aake", viewer_id=None)
+    assert profile is not None
+    assert profile.username == "jake"
+
+
+async def test_a_compatibility_spelling_of_a_taken_username_raises(storage: Storage) -> None:
+    await factories.user(storage, username="jake")
+
+    with pytest.raises(AlreadyExists) as raised:
+        async with storage.unit_of_work() as uow:
+            await uow.users.add(
+                NewUser(username="\uff4aake", email="other@jake.jake", password_hash="h")
+            )
+    assert raised.value.field == "username"
 
 
 async def test_username_lookup_is_not_a_prefix_match(storage: Storage) -> None:

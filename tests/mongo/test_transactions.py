@@ -8,13 +8,17 @@ records) are checked against the same server.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import WriteError
 
+import broadsheet.storage.mongo
+from broadsheet.domain import rules
 from broadsheet.domain.errors import AlreadyExists
 from broadsheet.domain.models import NewUser
 from broadsheet.services import articles
@@ -173,7 +177,9 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
     steps = [
         "0001_collections_with_validators",
         "0002_indexes",
-        "0003_favorites_count_unbounded",
+        "0003_username_keys_nfkc",
+        "0004_instance_secrets",
+        "0005_favorites_count_unbounded",
     ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
@@ -197,6 +203,50 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
     with pytest.raises(WriteError) as invalid:
         await db.users.insert_one({"_id": 1, "username": "no-email"})
     assert invalid.value.code == 121  # the validator survived collMod
+
+
+async def test_username_keys_are_recomputed_in_nfkc_form(store: MongoStorage) -> None:
+    """Documents written by the previous code (keys only case-folded) get the key lookups
+    compute now; a key another account holds is left alone. Running it again changes nothing."""
+    db = store.database
+    rows = [  # (username, key the previous code stored)
+        ("\uff41lice", "\uff41lice"),  # fullwidth a
+        ("alice", "alice"),  # holds "alice" already: the fullwidth one keeps its old key
+        ("\uff22ob", "\uff42ob"),  # fullwidth B
+        ("Jose\u0301", "jose\u0301"),  # decomposed accent
+        ("jake", "jake"),
+    ]
+    await db.users.insert_many(
+        [
+            {
+                "_id": n,
+                "username": name,
+                "username_key": key,
+                "email": f"user{n}@example.com",
+                "password_hash": "hash",
+            }
+            for n, (name, key) in enumerate(rows, start=1)
+        ]
+    )
+
+    async def keys() -> dict[str, str]:
+        return {u["username"]: u["username_key"] async for u in db.users.find({})}
+
+    await db.migrations.delete_one({"_id": "0003_username_keys_nfkc"})
+    await store.migrate()
+    upgraded = await keys()
+    await db.migrations.delete_one({"_id": "0003_username_keys_nfkc"})
+    await store.migrate()
+
+    assert upgraded == {
+        "\uff41lice": "\uff41lice",
+        "alice": "alice",
+        "\uff22ob": "bob",
+        "Jose\u0301": rules.username_key("Jos\u00e9"),
+        "jake": "jake",
+    }
+    assert await keys() == upgraded
+    assert "0003_username_keys_nfkc" in await migrations.applied(db)
 
 
 @pytest.mark.parametrize(
@@ -252,3 +302,83 @@ async def test_a_duplicate_key_becomes_already_exists(
     assert taken.value.field == field
     usernames = [doc["username"] async for doc in store.database.users.find({})]
     assert usernames == [first.username]
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b.startswith("mongodb")])
+def any_mongo(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> tuple[str, str]:
+    kind = str(request.param)
+    return kind, database_urls[kind]  # created here, outside any running event loop
+
+
+async def test_transactions_are_used_exactly_where_the_server_is_a_replica_set(
+    any_mongo: tuple[str, str],
+) -> None:
+    kind, url = any_mongo
+    storage = MongoStorage(url)
+    try:
+        hello = await storage.client.admin.command("hello")
+        assert await storage.supports_transactions() is ("setName" in hello)
+        assert ("setName" in hello) is (kind == "mongodb")  # the standalone one is standalone
+    finally:
+        await storage.close()
+
+
+async def test_transactions_can_be_switched_off_on_a_replica_set(mongo_url: str) -> None:
+    storage = MongoStorage(mongo_url + "?broadsheet_transactions=off")
+    try:
+        assert await storage.supports_transactions() is False
+    finally:
+        await storage.close()
+
+
+class TransactionCommands(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if "txnNumber" in event.command:
+            self.commands.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_writes_work_with_a_secondary_read_preference_in_the_url(
+    mongo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The URL's read preference is for reads outside transactions; a transaction reads from
+    the primary, with snapshot reads, majority writes and a commit time limit of its own."""
+    listener = TransactionCommands()
+    monkeypatch.setattr(
+        broadsheet.storage.mongo,
+        "AsyncMongoClient",
+        functools.partial(AsyncMongoClient, event_listeners=[listener]),
+    )
+    separator = "&" if "?" in mongo_url else "?"
+    store = MongoStorage(f"{mongo_url}{separator}readPreference=secondaryPreferred")
+    await databases.empty(store)
+    try:
+        author = await factories.user(store, username="author")
+        reader = await factories.user(store, username="reader")
+        article = await factories.article(store, author=author, title="Read anywhere")
+        await articles.favorite(store.unit_of_work(), viewer_id=reader.id, slug=article.slug)
+        async with store.unit_of_work() as uow:
+            view = await uow.articles.view(article.slug, viewer_id=reader.id)
+    finally:
+        await store.close()
+
+    assert view is not None
+    assert view.favorites_count == 1
+    first = [c for c in listener.commands if c.get("startTransaction")]
+    commits = [c for c in listener.commands if "commitTransaction" in c]
+    assert first
+    assert commits
+    assert all(c["readConcern"]["level"] == "snapshot" for c in first)
+    assert all(c["writeConcern"]["w"] == "majority" for c in commits)
+    assert all(
+        "$readPreference" not in c or c["$readPreference"]["mode"] == "primary"
+        for c in listener.commands
+    )

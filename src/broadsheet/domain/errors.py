@@ -4,6 +4,10 @@ Errors name *what* went wrong in domain words; they carry no status codes. The w
 the single table that turns each class into an HTTP status and the RealWorld error envelope.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
 
 class BroadsheetError(Exception):
     """Base of every error the domain and services raise on purpose."""
@@ -34,12 +38,31 @@ class Forbidden(BroadsheetError):
 
 
 class Invalid(BroadsheetError):
-    """An input value breaks a rule; ``reason`` is readable by the person who sent it."""
+    """Input values break rules: ``problems`` maps each bad field to its readable reasons.
+
+    ``Invalid(field, reason)`` names one field; :meth:`of` names several, so a client that
+    sent three bad fields hears about all three at once (``rules.Checks`` collects them).
+    """
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field} {reason}")
-        self.field = field
-        self.reason = reason
+        self.problems: Mapping[str, tuple[str, ...]] = {field: (reason,)}
+        super().__init__(self._describe())
+
+    @classmethod
+    def of(cls, problems: Mapping[str, Sequence[str]]) -> Invalid:
+        """One error naming every field in ``problems`` (which must not be empty)."""
+        if not problems or not all(problems.values()):
+            raise ValueError("Invalid needs at least one reason for each field it names")
+        field, reasons = next(iter(problems.items()))
+        error = cls(field, reasons[0])
+        error.problems = {name: tuple(reasons) for name, reasons in problems.items()}
+        error.args = (error._describe(),)
+        return error
+
+    def _describe(self) -> str:
+        return "; ".join(
+            f"{field} {reason}" for field, reasons in self.problems.items() for reason in reasons
+        )
 
 
 class Unauthorized(BroadsheetError):
@@ -61,3 +84,13 @@ class InvalidCredentials(Unauthorized):
 class TransientConflict(BroadsheetError):
     """The store gave up on this unit of work because of a concurrent one (a write conflict,
     a deadlock). Nothing was written; running the use case again is safe."""
+
+
+class StoreUnavailable(BroadsheetError):
+    """The database could not be reached or did not answer in time (refused, reset, timed
+    out). Whether anything was written is unknown only if the commit itself was cut off;
+    the request may be tried again once the database is back. ``reason`` is for logs."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"database unavailable: {reason}")
+        self.reason = reason

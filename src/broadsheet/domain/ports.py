@@ -6,7 +6,7 @@ store) passes the same contract tests in ``tests/contract``.
 Repositories never commit. Under concurrency a store may give up on a unit of work with
 ``TransientConflict``; it has then written nothing, and the use case may run again.
 Updates write only what changed, so concurrent edits of different fields all land.
-Lookups by username are case-insensitive (see
+Lookups by username are case-insensitive and NFKC-normalised (see
 ``rules.username_key``); every other match is exact. ``viewer_id`` is the user asking, or
 ``None`` for an anonymous request, and decides ``following`` and ``favorited``.
 """
@@ -219,7 +219,18 @@ class Storage(Protocol):
         ...
 
     async def ping(self) -> None:
-        """Raise if the database cannot be reached."""
+        """Raise ``StoreUnavailable`` if the database cannot be reached."""
+        ...
+
+    async def schema_problem(self) -> str | None:
+        """Why the database cannot serve this version of Broadsheet (its schema is behind
+        or unknown, the server is too old), in one line naming the fix; ``None`` when it can.
+        Raises ``StoreUnavailable``."""
+        ...
+
+    async def shared_secret(self, name: str, candidate: str) -> str:
+        """The secret stored under ``name``; stores ``candidate`` first if there is none.
+        Race-free: processes starting together all get the one value that was stored."""
         ...
 
     async def check(self, *, repair: bool) -> list[Finding]:

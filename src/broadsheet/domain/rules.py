@@ -5,17 +5,30 @@ Adapters never decide any of this; they persist what these functions produce.
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from types import TracebackType
+from typing import ParamSpec, Self, TypeVar, cast
 
+from confusable_homoglyphs import categories
 from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 
 from broadsheet.domain.errors import Invalid
+from broadsheet.domain.models import ArticleFilter
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BLANK = "can't be blank"
+UNSTORABLE = "may not contain NUL or unpaired surrogate characters"
 MIN_PASSWORD_LENGTH = 8
+MAX_USERNAME_LENGTH = 64
+MAX_TAG_LENGTH = 64
+MAX_TAGS = 32
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_SLUG_LENGTH = 120
@@ -27,25 +40,94 @@ RESERVED_SLUGS = frozenset({"feed"})
 
 
 # Longest accepted text per field, in characters: generous, and inside what every store keeps
-# (MariaDB's TEXT holds 64 KiB, its MEDIUMTEXT 16 MiB).
+# (MariaDB's TEXT holds 64 KiB, its MEDIUMTEXT 16 MiB). Email: RFC 5321's 254. Password: long
+# enough for any passphrase or generated secret, short enough that hashing it costs nothing extra.
 MAX_LENGTH = {
     "title": 255,
     "description": 1_000,
     "body": 200_000,
     "bio": 5_000,
     "image": 2_048,
+    "email": 254,
+    "password": 4_096,
 }
+# A comment's ``body`` is a reply, not an article, and every comment of an article is listed
+# in one unpaged response: a tenth of an article body.
+MAX_COMMENT_LENGTH = 20_000
+
+# NUL: PostgreSQL's text types cannot hold it. A surrogate code point on its own (JSON's
+# "\ud800") is not text at all: no store, driver or UTF-8 encoder takes it.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Unicode's "Other" categories: control (Cc), format (Cf: bidi overrides, zero-width joiners,
+# the BOM), surrogate (Cs), private use (Co) and unassigned (Cn) code points.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+# Scripts that never make a name mixed: punctuation, digits, symbols; combining marks.
+_NEUTRAL_SCRIPTS = frozenset({"COMMON", "INHERITED"})
+# Unicode's "Highly Restrictive" profile (UTS #39, 5.2): one script, or Latin with the scripts
+# a Chinese, Japanese or Korean name is written in.
+_SCRIPT_COMBINATIONS = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
 
 
-def required_text(field: str, value: str | None) -> str:
+class Checks:
+    """Runs every rule for one use case's input, then raises one ``Invalid`` naming each bad
+    field (with the first rule it broke)::
+
+        with rules.Checks() as check:
+            name = check(rules.username, username)
+            address = check(rules.email, email)
+
+    A failed check returns a placeholder, so use the values only after the block.
+    """
+
+    def __init__(self) -> None:
+        self._problems: dict[str, list[str]] = {}
+
+    def __call__(self, rule: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return rule(*args, **kwargs)
+        except Invalid as error:
+            for field, reasons in error.problems.items():
+                self._problems.setdefault(field, list(reasons))
+            return cast(T, None)  # never seen: the block raises on exit
+
+    def refuse(self, field: str, reason: str) -> None:
+        """Record a problem found without a rule function."""
+        self._problems.setdefault(field, [reason])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None and self._problems:
+            raise Invalid.of(self._problems)
+
+
+def storable(field: str, value: str) -> str:
+    """Text every store keeps as sent, so all backends accept the same input. Every text
+    input passes here: body fields through the rules below, path and query values directly."""
+    if _UNSTORABLE.search(value):
+        raise Invalid(field, UNSTORABLE)
+    return value
+
+
+def required_text(field: str, value: str | None, *, limit: int | None = None) -> str:
     """A required string field: present and not only whitespace. Returned trimmed."""
     if value is None or not value.strip():
         raise Invalid(field, BLANK)
-    return _within_limit(field, value.strip())
+    return _within_limit(field, storable(field, value.strip()), limit)
 
 
-def _within_limit(field: str, value: str) -> str:
-    limit = MAX_LENGTH.get(field)
+def _within_limit(field: str, value: str, limit: int | None = None) -> str:
+    limit = MAX_LENGTH.get(field) if limit is None else limit
     if limit is not None and len(value) > limit:
         raise Invalid(field, f"is too long (maximum is {limit} characters)")
     return value
@@ -55,22 +137,36 @@ def present(field: str, value: str | None) -> str:
     """A required value taken exactly as sent (passwords are never trimmed)."""
     if value is None or value == "":
         raise Invalid(field, BLANK)
-    return value
+    return _within_limit(field, storable(field, value))
 
 
 def username(value: str | None) -> str:
-    """Usernames are kept as typed (trimmed); uniqueness is by :func:`username_key`."""
-    name = required_text("username", value)
-    if len(name) > 64:
-        raise Invalid("username", "is too long (maximum is 64 characters)")
+    """Usernames are kept as typed (trimmed) in NFKC form, so ``alice`` typed with a fullwidth
+    ``a`` (U+FF41) *is* ``alice``; uniqueness is by :func:`username_key`. No invisible
+    characters, no mixed scripts: a name cannot pass for another by looking like it."""
+    name = unicodedata.normalize("NFKC", required_text("username", value))
+    if len(name) > MAX_USERNAME_LENGTH or len(username_key(name)) > MAX_USERNAME_LENGTH:
+        raise Invalid("username", f"is too long (maximum is {MAX_USERNAME_LENGTH} characters)")
     if any(ch.isspace() for ch in name) or "/" in name:
         raise Invalid("username", "may not contain spaces or slashes")
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in name):
+        raise Invalid(
+            "username", "may not contain control, formatting, private-use or unassigned characters"
+        )
+    if _mixes_scripts(name):
+        raise Invalid("username", "may not mix scripts (such as Latin with Cyrillic or Greek)")
     return name
 
 
+def _mixes_scripts(name: str) -> bool:
+    scripts = categories.unique_aliases(name) - _NEUTRAL_SCRIPTS
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_COMBINATIONS)
+
+
 def username_key(name: str) -> str:
-    """The case-insensitive identity of a username: ``Jake`` and ``jake`` are the same user."""
-    return name.casefold()
+    """The identity of a username: case-insensitive and compatibility-normalised (NFKC), so
+    ``Jake``, ``jake`` and a fullwidth ``jake`` are the same user. Lookups use it on any input."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def email(value: str | None) -> str:
@@ -81,6 +177,12 @@ def email(value: str | None) -> str:
     except EmailNotValidError:
         raise Invalid("email", "is invalid") from None
     return address.lower()
+
+
+def login_email(value: str | None) -> str:
+    """The email a login looks up: bounded like a stored one, but any other typo is simply
+    an unknown account."""
+    return required_text("email", value).lower()
 
 
 def password(value: str | None) -> str:
@@ -95,17 +197,38 @@ def optional_text(field: str, value: str | None) -> str | None:
     """Bio and image: an empty string means "none", stored as null."""
     if value is None or not value.strip():
         return None
-    return _within_limit(field, value.strip())
+    return _within_limit(field, storable(field, value.strip()))
+
+
+def comment_body(value: str | None) -> str:
+    return required_text("body", value, limit=MAX_COMMENT_LENGTH)
 
 
 def tags(values: Iterable[str]) -> tuple[str, ...]:
     """Trimmed, empty ones dropped, duplicates removed, sorted: the order every view shows."""
-    cleaned = {value.strip() for value in values}
+    cleaned = {storable("tagList", value).strip() for value in values}
     cleaned.discard("")
     for tag in cleaned:
-        if len(tag) > 64:
-            raise Invalid("tagList", "has a tag longer than 64 characters")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise Invalid("tagList", f"has a tag longer than {MAX_TAG_LENGTH} characters")
+        if any(unicodedata.category(ch) == "Cc" for ch in tag):
+            raise Invalid("tagList", "has a tag with control characters")
+    if len(cleaned) > MAX_TAGS:
+        raise Invalid("tagList", f"has too many tags (maximum is {MAX_TAGS})")
     return tuple(sorted(cleaned))
+
+
+def article_filter(filters: ArticleFilter) -> ArticleFilter:
+    """The list filters as sent; each is named by its query parameter."""
+    with Checks() as check:
+        for parameter, value in (
+            ("tag", filters.tag),
+            ("author", filters.author),
+            ("favorited", filters.favorited_by),
+        ):
+            if value is not None:
+                check(storable, parameter, value)
+    return filters
 
 
 def slug_for(title: str) -> str:
@@ -134,10 +257,11 @@ def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
     """Validated ``(limit, offset)``; the defaults apply where a value is not given."""
     size = DEFAULT_PAGE_SIZE if limit is None else limit
     start = 0 if offset is None else offset
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise Invalid("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-    if start < 0:
-        raise Invalid("offset", "must be 0 or more")
+    with Checks() as check:
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            check.refuse("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if start < 0:
+            check.refuse("offset", "must be 0 or more")
     # No store holds more rows than ids; a larger offset is an empty page all the same,
     # and clamping keeps it inside every dialect's integer range.
     return size, min(start, MAX_ID)

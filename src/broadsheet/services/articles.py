@@ -35,10 +35,11 @@ async def create(
     body: str | None,
     tags: Iterable[str] = (),
 ) -> ArticleView:
-    title = rules.required_text("title", title)
-    description = rules.required_text("description", description)
-    body = rules.required_text("body", body)
-    tag_set = rules.tags(tags)
+    with rules.Checks() as check:
+        title = check(rules.required_text, "title", title)
+        description = check(rules.required_text, "description", description)
+        body = check(rules.required_text, "body", body)
+        tag_set = check(rules.tags, tags)
     async with uow:
         author = await lookups.viewer(uow, author_id)
         created_at = rules.timestamp(clock.now())
@@ -89,14 +90,16 @@ async def update(
     whole use case runs again from a fresh read, so both edits land.
     """
     changes: dict[str, Any] = {}
-    if title is not UNCHANGED:
-        changes["title"] = rules.required_text("title", title)
-    if description is not UNCHANGED:
-        changes["description"] = rules.required_text("description", description)
-    if body is not UNCHANGED:
-        changes["body"] = rules.required_text("body", body)
-    if tags is not UNCHANGED:
-        changes["tags"] = rules.tags(tags)
+    with rules.Checks() as check:
+        check(rules.storable, "slug", slug)
+        if title is not UNCHANGED:
+            changes["title"] = check(rules.required_text, "title", title)
+        if description is not UNCHANGED:
+            changes["description"] = check(rules.required_text, "description", description)
+        if body is not UNCHANGED:
+            changes["body"] = check(rules.required_text, "body", body)
+        if tags is not UNCHANGED:
+            changes["tags"] = check(rules.tags, tags)
     async with uow:
         article = await _owned(uow, slug, viewer_id)
         edit = ArticleChanges(
@@ -137,7 +140,10 @@ async def find(
     limit: int | None = None,
     offset: int | None = None,
 ) -> Page[ArticleSummary]:
-    size, start = rules.page_bounds(limit, offset)
+    with rules.Checks() as check:
+        filters = check(rules.article_filter, filters)
+        bounds = check(rules.page_bounds, limit, offset)
+    size, start = bounds
     async with uow:
         viewer = await lookups.optional_viewer(uow, viewer_id)
         return await uow.articles.find(filters, viewer_id=viewer, limit=size, offset=start)
@@ -193,7 +199,7 @@ async def _owned(uow: UnitOfWork, slug: str, viewer_id: int) -> Article:
 
 
 async def _view(uow: UnitOfWork, slug: str, *, viewer_id: int | None) -> ArticleView:
-    view = await uow.articles.view(slug, viewer_id=viewer_id)
+    view = await uow.articles.view(rules.storable("slug", slug), viewer_id=viewer_id)
     if view is None:
         raise NotFound("article")
     return view

@@ -13,7 +13,9 @@ from broadsheet.services import lookups, retry
 async def add(
     uow: UnitOfWork, *, clock: Clock, slug: str, viewer_id: int, body: str | None
 ) -> CommentView:
-    text = rules.required_text("body", body)
+    with rules.Checks() as check:
+        check(rules.storable, "slug", slug)
+        text = check(rules.comment_body, body)
     async with uow:
         author = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)

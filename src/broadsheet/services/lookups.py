@@ -15,7 +15,7 @@ async def viewer(uow: UnitOfWork, viewer_id: int) -> User:
 
 
 async def article(uow: UnitOfWork, slug: str) -> Article:
-    found = await uow.articles.get_by_slug(slug)
+    found = await uow.articles.get_by_slug(rules.storable("slug", slug))
     if found is None:
         raise NotFound("article")
     return found

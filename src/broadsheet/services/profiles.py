@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from broadsheet.domain import rules
 from broadsheet.domain.errors import Invalid, NotFound
 from broadsheet.domain.models import Profile, User
 from broadsheet.domain.ports import UnitOfWork
@@ -11,7 +12,7 @@ from broadsheet.services import lookups, retry
 async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Profile:
     async with uow:
         viewer = await lookups.optional_viewer(uow, viewer_id)
-        profile = await uow.users.profile(username, viewer_id=viewer)
+        profile = await uow.users.profile(rules.storable("username", username), viewer_id=viewer)
     if profile is None:
         raise NotFound("profile")
     return profile
@@ -40,7 +41,7 @@ async def unfollow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile
 
 
 async def _existing(uow: UnitOfWork, username: str) -> User:
-    user = await uow.users.get_by_username(username)
+    user = await uow.users.get_by_username(rules.storable("username", username))
     if user is None:
         raise NotFound("profile")
     return user

@@ -30,11 +30,11 @@ async def register(
     email: str | None,
     password: str | None,
 ) -> SignedIn:
-    new = NewUser(
-        username=rules.username(username),
-        email=rules.email(email),
-        password_hash=await hasher.hash(rules.password(password)),
-    )
+    with rules.Checks() as check:
+        name = check(rules.username, username)
+        address = check(rules.email, email)
+        secret = check(rules.password, password)
+    new = NewUser(username=name, email=address, password_hash=await hasher.hash(secret))
     async with uow:
         user = await uow.users.add(new)
         await uow.commit()
@@ -49,8 +49,9 @@ async def login(
     email: str | None,
     password: str | None,
 ) -> SignedIn:
-    address = rules.required_text("email", email).lower()
-    secret = rules.present("password", password)
+    with rules.Checks() as check:
+        address = check(rules.login_email, email)
+        secret = check(rules.present, "password", password)
     async with uow:
         user = await uow.users.get_by_email(address)
     if user is None:
@@ -86,16 +87,20 @@ async def update(
     stays; nothing is written when nothing changes.
     """
     changes: dict[str, Any] = {}
-    if username is not UNCHANGED:
-        changes["username"] = rules.username(username)
-    if email is not UNCHANGED:
-        changes["email"] = rules.email(email)
-    if password is not UNCHANGED:
-        changes["password_hash"] = await hasher.hash(rules.password(password))
-    if bio is not UNCHANGED:
-        changes["bio"] = rules.optional_text("bio", bio)
-    if image is not UNCHANGED:
-        changes["image"] = rules.optional_text("image", image)
+    new_password: str | None = None
+    with rules.Checks() as check:
+        if username is not UNCHANGED:
+            changes["username"] = check(rules.username, username)
+        if email is not UNCHANGED:
+            changes["email"] = check(rules.email, email)
+        if password is not UNCHANGED:
+            new_password = check(rules.password, password)
+        if bio is not UNCHANGED:
+            changes["bio"] = check(rules.optional_text, "bio", bio)
+        if image is not UNCHANGED:
+            changes["image"] = check(rules.optional_text, "image", image)
+    if new_password is not None:
+        changes["password_hash"] = await hasher.hash(new_password)
     async with uow:
         user = await lookups.viewer(uow, user_id)
         edit = UserChanges(

@@ -320,6 +320,7 @@ class MemoryStorage:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.committed = _State()
+        self.secrets: dict[str, str] = {}
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
@@ -329,6 +330,12 @@ class MemoryStorage:
 
     async def ping(self) -> None:
         pass
+
+    async def schema_problem(self) -> str | None:
+        return None
+
+    async def shared_secret(self, name: str, candidate: str) -> str:
+        return self.secrets.setdefault(name, candidate)
 
     async def check(self, *, repair: bool) -> list[Finding]:
         """Counts are computed and units of work run one at a time, so only a store filled

@@ -22,6 +22,7 @@ from broadsheet.domain.errors import (
     Invalid,
     InvalidCredentials,
     NotFound,
+    StoreUnavailable,
     TokenMissing,
     TransientConflict,
     Unauthorized,
@@ -42,14 +43,16 @@ def status_and_body(error: BroadsheetError) -> tuple[int, dict[str, dict[str, li
             return 403, envelope(what, "forbidden")
         case AlreadyExists(field=field):
             return 409, envelope(field, "has already been taken")
-        case Invalid(field=field, reason=reason):
-            return 422, envelope(field, reason)
+        case Invalid(problems=problems):
+            return 422, {"errors": {field: list(reasons) for field, reasons in problems.items()}}
         case TokenMissing():
             return 401, envelope("token", "is missing")
         case InvalidCredentials():
             return 401, envelope("credentials", "invalid")
         case Unauthorized():
             return 401, envelope("token", "is invalid")
+        case StoreUnavailable():
+            return 503, envelope("database", "is unavailable; try again shortly")
         case TransientConflict():
             return 503, envelope("request", "conflicted with concurrent changes; try again")
     return 400, envelope("request", "cannot be processed")

@@ -7,15 +7,19 @@ validator is set with ``collMod``), so a crash between a step and its record is 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
+
+from broadsheet.domain import rules
 
 Database = AsyncDatabase[dict[str, Any]]
+log = logging.getLogger("broadsheet.migrations")
 
 _INT = {"bsonType": ["int", "long"]}
 _STRING = {"bsonType": "string"}
@@ -98,9 +102,22 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+# Secrets every process of one installation shares (the generated token signing key).
+SECRETS_COLLECTION = "instance_secrets"
+SECRET_VALIDATOR = _schema({"_id": _STRING, "value": _STRING})
+
+
 async def _validators(db: Database) -> None:
+    await _apply_validators(db, VALIDATORS)
+
+
+async def _instance_secrets(db: Database) -> None:
+    await _apply_validators(db, {SECRETS_COLLECTION: SECRET_VALIDATOR})
+
+
+async def _apply_validators(db: Database, validators: dict[str, dict[str, Any]]) -> None:
     existing = set(await db.list_collection_names())
-    for name, validator in VALIDATORS.items():
+    for name, validator in validators.items():
         if name in existing:
             await db.command("collMod", name, validator=validator, validationLevel="strict")
         else:
@@ -115,12 +132,35 @@ async def _indexes(db: Database) -> None:
         await db[name].create_indexes(indexes)
 
 
+async def _username_keys_nfkc(db: Database) -> None:
+    """Keys stored before were only case-folded; lookups now compute ``rules.username_key``
+    (NFKC as well), so recompute each key that differs. A key another account already holds
+    stays as it was, logged for an operator to rename one of the two."""
+    async for user in db.users.find({}, projection={"username": 1, "username_key": 1}):
+        key = rules.username_key(user["username"])
+        if key == user["username_key"]:
+            continue
+        try:
+            await db.users.update_one({"_id": user["_id"]}, {"$set": {"username_key": key}})
+        except DuplicateKeyError:
+            log.warning(
+                "user %s (%r) keeps username key %r: %r is held by another user",
+                user["_id"],
+                user["username"],
+                user["username_key"],
+                key,
+            )
+
+
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
+    ("0003_username_keys_nfkc", _username_keys_nfkc),
+    ("0004_instance_secrets", _instance_secrets),
     # The validators again: favorites_count lost its minimum of zero.
-    ("0003_favorites_count_unbounded", _validators),
+    ("0005_favorites_count_unbounded", _validators),
 ]
+UPGRADE_HINT = "run `broadsheet db upgrade`"
 
 
 async def upgrade(db: Database) -> None:
@@ -136,3 +176,18 @@ async def upgrade(db: Database) -> None:
 
 async def applied(db: Database) -> list[str]:
     return [doc["_id"] async for doc in db.migrations.find({}, sort=[("_id", ASCENDING)])]
+
+
+async def problem(db: Database) -> str | None:
+    """Why the recorded steps cannot serve this Broadsheet: some missing, or unknown ones."""
+    recorded = set(await applied(db))
+    known = [step_id for step_id, _ in STEPS]
+    if unknown := sorted(recorded - set(known)):
+        return (
+            f"schema has unknown migrations {unknown} (a newer Broadsheet's?): upgrade Broadsheet"
+        )
+    if not recorded:
+        return f"schema is missing: {UPGRADE_HINT}"
+    if missing := [step_id for step_id in known if step_id not in recorded]:
+        return f"schema is behind (missing {', '.join(missing)}): {UPGRADE_HINT}"
+    return None

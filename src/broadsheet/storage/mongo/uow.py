@@ -24,6 +24,7 @@ from pymongo.errors import PyMongoError
 
 from broadsheet.domain.errors import TransientConflict
 from broadsheet.storage.mongo.articles import MongoArticles
+from broadsheet.storage.mongo.availability import as_store_unavailable
 from broadsheet.storage.mongo.comments import MongoComments
 from broadsheet.storage.mongo.favorites import MongoFavorites
 from broadsheet.storage.mongo.follows import MongoFollows
@@ -64,7 +65,9 @@ class MongoUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._transactions = await self._storage.supports_transactions()
-        self.session = self._storage.client.start_session()
+        self.session = self._storage.client.start_session(
+            default_transaction_options=self._storage.transaction_options
+        )
         self.users = MongoUsers(self)
         self.follows = MongoFollows(self)
         self.articles = MongoArticles(self)
@@ -125,6 +128,8 @@ class MongoUnitOfWork:
                 await self._compensate()
         finally:
             await self.session.end_session()
+        if (unavailable := as_store_unavailable(exc)) is not None:  # before a retry: bounded
+            raise unavailable from exc
         if isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"):
             raise TransientConflict from exc
 

@@ -126,6 +126,16 @@ comment = Table(
     **_NO_ID_REUSE,
 )
 
+# Secrets every process of one installation must share (the token signing key when
+# BROADSHEET_SECRET_KEY is not set): generated once, stored here, read by all.
+instance_secret = Table(
+    "instance_secret",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    **_MARIADB,
+)
+
 # Which domain field a unique violation is about, by constraint name and by the
 # "table.column" SQLite names in its message instead.
 UNIQUE_FIELDS = {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadsheet.storage.sql.articles import SqlArticles
+from broadsheet.storage.sql.availability import as_store_unavailable
 from broadsheet.storage.sql.comments import SqlComments
 from broadsheet.storage.sql.dialects import as_transient_conflict
 from broadsheet.storage.sql.favorites import SqlFavorites
@@ -31,12 +33,17 @@ class SqlUnitOfWork:
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        connection = await self._engine.connect()
+        try:
+            connection = await self._engine.connect()
+        except Exception as error:
+            raise _translated(error) from error
         try:
             await connection.begin()
-        except BaseException:
-            await connection.close()
-            raise
+        except BaseException as error:
+            await _close_quietly(connection)
+            # SQLite's "database is locked" past the busy timeout at BEGIN IMMEDIATE: another
+            # writer held the lock; nothing has happened yet, so the use case may run again.
+            raise _translated(error) from error
         self._connection = connection
         self.users = SqlUsers(connection)
         self.follows = SqlFollows(connection)
@@ -55,17 +62,38 @@ class SqlUnitOfWork:
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        try:
-            if connection.in_transaction():
-                await connection.rollback()
-        finally:
-            await connection.close()
-        if (conflict := as_transient_conflict(exc)) is not None:
-            raise conflict from exc
+        if exc is not None and as_store_unavailable(exc) is not None:
+            await _close_quietly(connection)  # the rollback would wait on a dead connection
+        else:
+            try:
+                try:
+                    if connection.in_transaction():
+                        await connection.rollback()
+                finally:
+                    await connection.close()
+            except Exception as error:
+                if (unavailable := as_store_unavailable(error)) is None:
+                    raise
+                raise unavailable from exc or error
+        if exc is not None and (translated := _translated(exc)) is not exc:
+            raise translated from exc
 
     async def commit(self) -> None:
+        """An outage here means the commit may or may not have happened (503 either way)."""
         if self._connection is None:
             raise RuntimeError("commit() outside `async with unit_of_work`")
         await self._connection.commit()
         # Reads after the commit begin a new transaction of their own; it only reads.
         await self._connection.execution_options(**{READ_ONLY: True})
+
+
+def _translated(error: BaseException) -> BaseException:
+    """The domain error a driver error stands for, or the error itself."""
+    return as_transient_conflict(error) or as_store_unavailable(error) or error
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    """Give the connection back; the pool drops it if it is broken. Errors here would only
+    hide the one being reported."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
