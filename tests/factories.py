@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from broadsheet.domain import rules
-from broadsheet.domain.models import Article, Comment, NewArticle, NewUser, User
+from broadsheet.domain.models import Article, Comment, NewArticle, NewUser, User, UserChanges
 from broadsheet.domain.ports import Storage
 
 _sequence = itertools.count(1)
@@ -45,7 +44,7 @@ async def user(
             NewUser(username=name, email=address, password_hash=password_hash)
         )
         if bio is not None or image is not None:
-            created = await uow.users.update(replace(created, bio=bio, image=image))
+            created = await uow.users.update(created.id, UserChanges(bio=bio, image=image))
         await uow.commit()
     return created
 

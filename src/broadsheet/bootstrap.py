@@ -77,6 +77,11 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
     """
     configured_secret(settings)  # fail before connecting
     storage = open_storage(settings.database_url, connection_options(settings))
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        concurrency=settings.hash_concurrency,
+    )
     redis_pool = _redis_pool(settings)
     try:
         await ensure_schema(settings, storage)
@@ -89,9 +94,7 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
         yield Broadsheet(
             settings=settings,
             storage=storage,
-            hasher=Argon2Hasher(
-                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
-            ),
+            hasher=hasher,
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
             revocations=revocations,
             limiter=rate_limiter(settings, redis_pool),
@@ -99,6 +102,7 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
         )
     finally:
         try:
+            hasher.close()
             if redis_pool is not None:
                 await redis_pool.aclose()
         finally:

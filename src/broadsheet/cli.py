@@ -151,6 +151,26 @@ def current() -> None:
     console.print(revision or "none (empty database)")
 
 
+@db.command("check")
+def check_command(
+    repair: Annotated[bool, typer.Option(help="Fix what is found.")] = False,
+) -> None:
+    """Check counters and references against the ground truth: one line per finding.
+
+    Exits 1 if something was found and not repaired. Best run on a quiet database: a write
+    in flight may show as a finding.
+    """
+    settings = _settings()
+    findings = _run(settings, _with_storage(settings, lambda store: store.check(repair=repair)))
+    for finding in findings:
+        typer.echo(str(finding))
+    if not findings:
+        typer.echo("No drift or dangling references found.")
+    elif any(not finding.repaired for finding in findings):
+        typer.echo(f"{len(findings)} found; run `broadsheet db check --repair` to fix them.")
+        raise typer.Exit(code=1)
+
+
 async def _with_storage(settings: Settings, operation: Callable[[Storage], Awaitable[T]]) -> T:
     storage = open_storage(settings.database_url, bootstrap.connection_options(settings))
     try:

@@ -64,13 +64,13 @@ class _OneHashHasher:
         self._hasher = broadsheet.hasher
         self._hashes: dict[str, str] = {}
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         if password not in self._hashes:
-            self._hashes[password] = self._hasher.hash(password)
+            self._hashes[password] = await self._hasher.hash(password)
         return self._hashes[password]
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        return self._hasher.verify(password_hash, password)
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return await self._hasher.verify(password_hash, password)
 
 
 async def has_content(broadsheet: Broadsheet) -> bool:

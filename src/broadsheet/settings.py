@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60 * 24 * 7, gt=0)
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes.")
     argon2_memory_kib: int = Field(default=65536, ge=64, description="Argon2id memory, KiB.")
+    hash_concurrency: int | None = Field(
+        default=None, ge=1, description="Password hashes at once; default: CPUs less one."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default=["*"])
     auto_migrate: bool | None = Field(
         default=None,

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from broadsheet.settings import Settings
+from broadsheet.web.app import create_app
+from tests import databases, factories
 from tests.api.helpers import Account, create_article, ok, register
 from tests.conftest import TRANSACTIONAL_BACKENDS
 
@@ -137,3 +146,305 @@ async def test_simultaneous_registrations_of_one_name(client: httpx.AsyncClient)
     for response in responses:
         if response.status_code == 409:
             assert response.json() == {"errors": {"username": ["has already been taken"]}}
+
+
+# --- races between different requests ----------------------------------------------------
+
+TRIALS = 6
+
+
+async def test_concurrent_edits_of_different_fields_both_land(
+    client: httpx.AsyncClient, jake: Account, isolated: bool
+) -> None:
+    """Concurrent PUTs of one article changing different fields: no change is lost, and an
+    ``updatedAt`` acknowledged to a client never goes backwards. (Without transactions a
+    response may already show a later edit, and so its ``updatedAt``.)"""
+    for trial in range(TRIALS):
+        article = await create_article(client, jake, f"Edited {trial}")
+        url = f"/articles/{article['slug']}"
+        edits = [
+            {"body": f"new body {trial}"},
+            {"tagList": ["fresh", f"t{trial}"]},
+            {"description": f"new description {trial}"},
+        ]
+        responses = await asyncio.gather(
+            *(client.put(url, json={"article": edit}, headers=jake.headers) for edit in edits)
+        )
+
+        acknowledged = [ok(response)["article"]["updatedAt"] for response in responses]
+        final = ok(await client.get(url))["article"]
+        assert final["body"] == f"new body {trial}", final
+        assert final["tagList"] == sorted(["fresh", f"t{trial}"]), final
+        assert final["description"] == f"new description {trial}", final
+        assert final["title"] == f"Edited {trial}"
+        if isolated:
+            assert len(set(acknowledged)) == len(edits), acknowledged  # each edit moved it
+        assert final["updatedAt"] == max(acknowledged), (final["updatedAt"], acknowledged)
+
+
+async def test_a_title_edit_and_a_description_edit_both_land(
+    client: httpx.AsyncClient, jake: Account
+) -> None:
+    for trial in range(TRIALS):
+        article = await create_article(client, jake, f"Before {trial}")
+        url = f"/articles/{article['slug']}"
+        renamed, described = await asyncio.gather(
+            client.put(url, json={"article": {"title": f"After {trial}"}}, headers=jake.headers),
+            client.put(url, json={"article": {"description": "described"}}, headers=jake.headers),
+        )
+
+        assert renamed.status_code == 200, renamed.text
+        # The description edit either ran before the rename (200) or found the old slug gone.
+        assert described.status_code in {200, 404}, described.text
+        final = ok(await client.get(f"/articles/{ok(renamed)['article']['slug']}"))["article"]
+        assert final["title"] == f"After {trial}"
+        if described.status_code == 200:
+            assert final["description"] == "described", final
+            assert final["updatedAt"] >= ok(described)["article"]["updatedAt"]
+        assert final["updatedAt"] >= ok(renamed)["article"]["updatedAt"]
+
+
+async def test_concurrent_account_edits_of_different_fields_both_land(
+    client: httpx.AsyncClient, jake: Account
+) -> None:
+    for trial in range(TRIALS):
+        bio, image = await asyncio.gather(
+            client.put("/user", json={"user": {"bio": f"bio {trial}"}}, headers=jake.headers),
+            client.put("/user", json={"user": {"image": f"img{trial}"}}, headers=jake.headers),
+        )
+
+        assert ok(bio)["user"]["bio"] == f"bio {trial}"
+        assert ok(image)["user"]["image"] == f"img{trial}"
+        user = ok(await client.get("/user", headers=jake.headers))["user"]
+        assert (user["bio"], user["image"]) == (f"bio {trial}", f"img{trial}"), user
+
+
+async def test_comments_racing_the_articles_delete_leave_no_orphans(
+    app: FastAPI, client: httpx.AsyncClient, jake: Account, jane: Account
+) -> None:
+    """A comment is acknowledged only if its article still exists when it is stored; none
+    outlives the article."""
+    storage = app.state.broadsheet.storage
+    for trial in range(3):
+        article = await create_article(client, jake, f"Doomed {trial}")
+        url = f"/articles/{article['slug']}"
+
+        async def comment(url: str, n: int) -> httpx.Response:
+            await asyncio.sleep(0.002 * n)
+            body = {"comment": {"body": f"c{n}"}}
+            return await client.post(f"{url}/comments", json=body, headers=jane.headers)
+
+        async def delete(url: str) -> httpx.Response:
+            await asyncio.sleep(0.01)
+            return await client.delete(url, headers=jake.headers)
+
+        deleted, *commented = await asyncio.gather(
+            delete(url), *(comment(url, n) for n in range(12))
+        )
+
+        assert deleted.status_code == 204, deleted.text
+        assert {r.status_code for r in commented} <= {201, 404}, [r.text for r in commented]
+        assert (await client.get(f"{url}/comments")).status_code == 404
+        assert await storage.check(repair=False) == []
+
+
+async def test_favorites_racing_the_articles_delete_leave_no_orphans(
+    app: FastAPI, client: httpx.AsyncClient, jake: Account
+) -> None:
+    storage = app.state.broadsheet.storage
+    fans = await _fans(app, 12)
+    article = await create_article(client, jake, "Doomed")
+    url = f"/articles/{article['slug']}"
+
+    async def favorite(n: int, fan: Account) -> httpx.Response:
+        await asyncio.sleep(0.002 * n)
+        return await client.post(f"{url}/favorite", headers=fan.headers)
+
+    deleted, *favorited = await asyncio.gather(
+        client.delete(url, headers=jake.headers), *(favorite(n, f) for n, f in enumerate(fans))
+    )
+
+    assert deleted.status_code == 204, deleted.text
+    assert {r.status_code for r in favorited} <= {200, 404}, [r.text for r in favorited]
+    assert await storage.check(repair=False) == []
+
+
+HOT = 200
+
+
+async def _fans(app: FastAPI, count: int) -> list[Account]:
+    """Accounts made straight through the store (registering hundreds over HTTP is slow)."""
+    broadsheet = app.state.broadsheet
+    accounts = []
+    for _ in range(count):
+        user = await factories.user(broadsheet.storage)
+        token = broadsheet.tokens.issue(user.id)
+        accounts.append(Account(user.username, user.email, "", token))
+    return accounts
+
+
+async def test_a_hot_article_takes_hundreds_of_simultaneous_favorites(
+    app: FastAPI, client: httpx.AsyncClient, jake: Account
+) -> None:
+    article = await create_article(client, jake)
+    url = f"/articles/{article['slug']}/favorite"
+    fans = await _fans(app, HOT)
+
+    favorited = await asyncio.gather(*(client.post(url, headers=f.headers) for f in fans))
+
+    assert [r.status_code for r in favorited] == [200] * HOT, _failures(favorited)
+    for response in favorited:
+        body = ok(response)["article"]
+        assert body["favorited"] is True
+        assert 1 <= body["favoritesCount"] <= HOT
+    shown = ok(await client.get(f"/articles/{article['slug']}"))["article"]
+    assert shown["favoritesCount"] == HOT
+
+    unfavorited = await asyncio.gather(*(client.delete(url, headers=f.headers) for f in fans))
+
+    assert [r.status_code for r in unfavorited] == [200] * HOT, _failures(unfavorited)
+    for response in unfavorited:
+        body = ok(response)["article"]
+        assert body["favorited"] is False
+        assert 0 <= body["favoritesCount"] < HOT
+    shown = ok(await client.get(f"/articles/{article['slug']}"))["article"]
+    assert shown["favoritesCount"] == 0
+
+
+def _failures(responses: list[httpx.Response]) -> list[str]:
+    return [f"{r.status_code} {r.text}" for r in responses if r.status_code != 200][:5]
+
+
+async def test_a_toggle_storm_leaves_the_count_equal_to_the_favorites(
+    app: FastAPI, client: httpx.AsyncClient, jake: Account
+) -> None:
+    """Several users favorite and unfavorite one article at once, many times over: each
+    response shows the state its own request left, and the count ends equal to the truth."""
+    article = await create_article(client, jake)
+    slug = article["slug"]
+    fans = await _fans(app, 6)
+    rng = random.Random(9)
+    requests = [(fan, rng.random() < 0.5) for _ in range(12) for fan in fans]
+    rng.shuffle(requests)
+
+    async def toggle(fan: Account, on: bool) -> tuple[bool, httpx.Response]:
+        send = client.post if on else client.delete
+        return on, await send(f"/articles/{slug}/favorite", headers=fan.headers)
+
+    results = await asyncio.gather(*(toggle(fan, on) for fan, on in requests))
+
+    for on, response in results:
+        assert ok(response)["article"]["favorited"] is on, response.text
+    states = [
+        ok(await client.get(f"/articles/{slug}", headers=fan.headers))["article"] for fan in fans
+    ]
+    favorites = sum(state["favorited"] for state in states)
+    assert {state["favoritesCount"] for state in states} == {favorites}
+    assert await app.state.broadsheet.storage.check(repair=False) == []
+
+
+async def test_a_follow_storm_answers_each_request_with_its_own_state(
+    client: httpx.AsyncClient, jake: Account, jane: Account
+) -> None:
+    rng = random.Random(4)
+    requests = [rng.random() < 0.5 for _ in range(40)]
+
+    async def toggle(on: bool) -> tuple[bool, httpx.Response]:
+        send = client.post if on else client.delete
+        return on, await send("/profiles/jake/follow", headers=jane.headers)
+
+    for on, response in await asyncio.gather(*(toggle(on) for on in requests)):
+        assert ok(response)["profile"]["following"] is on, response.text
+
+
+# --- password hashing and the event loop -------------------------------------------------
+
+LOGINS = 4
+
+
+@pytest.fixture
+async def costly_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with Argon2id at a real cost (a fifth of a second a hash, or more)."""
+    costly = settings.model_copy(update={"argon2_time_cost": 2, "argon2_memory_kib": 65536})
+    await databases.empty_at(costly.database_url)
+    application = create_app(costly)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as http:
+            yield http
+
+
+class Heartbeat:
+    """Wakes every few milliseconds and keeps the longest gap between wake-ups: how long the
+    event loop was ever kept from running anything else."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _beat(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - last)
+            last = now
+
+    async def __aenter__(self) -> Heartbeat:
+        # A full garbage collection of this big test process also stalls the loop (for a
+        # tenth of a second on a busy machine); that is not what is measured here.
+        gc.collect()
+        gc.disable()
+        self._task = asyncio.create_task(self._beat())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        gc.enable()
+
+
+async def _timed(request: Awaitable[httpx.Response]) -> tuple[float, httpx.Response]:
+    start = time.perf_counter()
+    response = await request
+    return time.perf_counter() - start, response
+
+
+async def test_password_hashing_runs_off_the_event_loop(costly_client: httpx.AsyncClient) -> None:
+    """Parallel logins leave the loop free: a cheap read during them stays fast and no
+    heartbeat is held up for as long as one hash takes. Compared within this run only."""
+    client = costly_client
+    account = await register(client, "hasher")
+    credentials = {"user": {"email": account.email, "password": account.password}}
+    unknown = {"user": {"email": "nobody@example.com", "password": account.password}}
+    one_login = min([(await _timed(client.post("/users/login", json=credentials)))[0]
+                     for _ in range(2)])  # fmt: skip
+    unknown_login, refused = await _timed(client.post("/users/login", json=unknown))
+    assert refused.status_code == 401
+    # No account enumeration: an unknown email costs a hash too.
+    assert unknown_login > one_login / 3, (unknown_login, one_login)
+    assert (await client.get("/tags")).status_code == 200  # warm: first calls build things
+
+    async def reads() -> list[float]:
+        await asyncio.sleep(one_login / 4)
+        timings = []
+        for _ in range(5):
+            elapsed, response = await _timed(client.get("/tags"))
+            assert response.status_code == 200
+            timings.append(elapsed)
+            await asyncio.sleep(one_login / 4)
+        return timings
+
+    async with Heartbeat() as heartbeat:
+        logins = asyncio.gather(
+            *(_timed(client.post("/users/login", json=credentials)) for _ in range(LOGINS))
+        )
+        read_times = await reads()
+        for _, response in await logins:
+            assert ok(response)["user"]["username"] == "hasher"
+
+    assert heartbeat.longest < one_login / 2, (heartbeat.longest, one_login)
+    assert max(read_times) < one_login / 2, (read_times, one_login)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +44,15 @@ async def _newest_article(url: str) -> Page[ArticleSummary]:
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["serve"], ["db"], ["db", "upgrade"], ["db", "current"], ["seed"]):
+    for command in (
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["db", "check"],
+        ["seed"],
+    ):
         assert "Usage" in invoke(*command, "--help")
 
 
@@ -81,6 +90,33 @@ def test_db_commands_name_the_sql_only_ones(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_the_sql_adapter_is_what_sqlite_urls_open(database: str) -> None:
     assert isinstance(open_storage(database), SqlStorage)
+
+
+def _leave_a_dangling_favorite(url: str) -> None:
+    """Written with the sqlite3 module, which leaves foreign keys off: nothing else could."""
+    path = url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO user_account (username, username_key, email, password_hash) "
+            "VALUES ('ann', 'ann', 'ann@example.com', 'h')"
+        )
+        raw.execute("INSERT INTO favorite (user_id, article_id) VALUES (1, 424242)")
+    raw.close()
+
+
+def test_db_check_reports_then_repairs(database: str) -> None:
+    invoke("db", "upgrade")
+    assert "No drift or dangling references found." in invoke("db", "check")
+    _leave_a_dangling_favorite(database)
+
+    found = runner.invoke(app, ["db", "check"])
+
+    assert found.exit_code == 1, found.output
+    assert "orphan: 1 favorites of missing article 424242\n" in found.output
+    assert "--repair" in found.output
+    repaired = invoke("db", "check", "--repair")
+    assert "orphan: 1 favorites of missing article 424242 (repaired)\n" in repaired
+    assert "No drift or dangling references found." in invoke("db", "check")
 
 
 def test_serve_hands_the_worker_health_check_timeout_to_uvicorn(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.errors import AlreadyExists, TransientConflict
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     NewArticle,
@@ -138,6 +139,10 @@ async def test_taken_slug_raises_and_leaves_the_unit_of_work_usable(storage: Sto
 async def test_update_overwrites_fields_and_tags(storage: Storage) -> None:
     jake = await factories.user(storage)
     article = await factories.article(storage, author=jake, slug="old", tags=["a", "b"])
+    later = article.created_at + timedelta(seconds=5)
+    changes = ArticleChanges(
+        slug="new", title="New", description="new description", body="new body", tags=("b", "c")
+    )
     changed = replace(
         article,
         slug="new",
@@ -145,11 +150,11 @@ async def test_update_overwrites_fields_and_tags(storage: Storage) -> None:
         description="new description",
         body="new body",
         tags=("b", "c"),
-        updated_at=article.created_at + timedelta(seconds=5),
+        updated_at=later,
     )
 
     async with storage.unit_of_work() as uow:
-        assert await uow.articles.update(changed) == changed
+        assert await uow.articles.update(article, changes, updated_at=later) == changed
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
@@ -163,7 +168,7 @@ async def test_update_can_remove_every_tag(storage: Storage) -> None:
     article = await factories.article(storage, author=jake, tags=["a", "b"])
 
     async with storage.unit_of_work() as uow:
-        await uow.articles.update(replace(article, tags=()))
+        await uow.articles.update(article, ArticleChanges(tags=()), updated_at=factories.later())
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
@@ -178,7 +183,9 @@ async def test_update_keeping_its_own_slug_is_not_a_conflict(storage: Storage) -
     article = await factories.article(storage, author=jake, slug="mine")
 
     async with storage.unit_of_work() as uow:
-        updated = await uow.articles.update(replace(article, body="new body"))
+        updated = await uow.articles.update(
+            article, ArticleChanges(body="new body"), updated_at=factories.later()
+        )
         await uow.commit()
 
     assert updated.slug == "mine"
@@ -192,18 +199,23 @@ async def test_update_to_a_taken_slug_raises_and_leaves_the_unit_of_work_usable(
     await factories.article(storage, author=jake, slug="taken")
     article = await factories.article(storage, author=jake, slug="mine")
 
+    later = factories.later()
     async with storage.unit_of_work() as uow:
         with pytest.raises(AlreadyExists) as raised:
-            await uow.articles.update(replace(article, slug="taken", title="Taken"))
+            await uow.articles.update(
+                article, ArticleChanges(slug="taken", title="Taken"), updated_at=later
+            )
         assert raised.value.field == "slug"
-        await uow.articles.update(replace(article, slug="taken-2", title="Taken"))
+        await uow.articles.update(
+            article, ArticleChanges(slug="taken-2", title="Taken"), updated_at=later
+        )
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
         assert await uow.articles.get_by_slug("mine") is None
         moved = await uow.articles.get_by_slug("taken-2")
         taken = await uow.articles.get_by_slug("taken")
-    assert moved == replace(article, slug="taken-2", title="Taken")
+    assert moved == replace(article, slug="taken-2", title="Taken", updated_at=later)
     assert taken is not None
     assert taken.id != article.id
 
@@ -459,7 +471,7 @@ async def test_datetimes_come_back_aware_utc_and_equal(storage: Storage) -> None
     updated_at = rules.timestamp(datetime(2024, 3, 1, 0, 0, 1, 999999, tzinfo=UTC))
     article = await factories.article(storage, author=jake, created_at=created_at)
     async with storage.unit_of_work() as uow:
-        await uow.articles.update(replace(article, updated_at=updated_at))
+        await uow.articles.update(article, ArticleChanges(body="b"), updated_at=updated_at)
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
@@ -474,3 +486,56 @@ async def test_datetimes_come_back_aware_utc_and_equal(storage: Storage) -> None
         assert item.updated_at.microsecond == 999000
         for moment in (item.created_at, item.updated_at):
             assert moment.utcoffset() == timedelta(0)
+
+
+async def test_update_of_a_version_edited_meanwhile_is_a_transient_conflict(
+    storage: Storage,
+) -> None:
+    """Compare-and-set on ``updated_at``: an edit based on a stale read writes nothing."""
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake, tags=["a"])
+    first = factories.later()
+    async with storage.unit_of_work() as uow:
+        await uow.articles.update(article, ArticleChanges(body="first"), updated_at=first)
+        await uow.commit()
+
+    async with storage.unit_of_work() as uow:
+        with pytest.raises(TransientConflict):
+            await uow.articles.update(
+                article, ArticleChanges(tags=("b",), title="Stale"), updated_at=factories.later()
+            )
+
+    async with storage.unit_of_work() as uow:
+        stored = await uow.articles.get_by_slug(article.slug)
+    assert stored == replace(article, body="first", updated_at=first)
+
+
+async def test_update_of_a_deleted_article_is_a_transient_conflict(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    async with storage.unit_of_work() as uow:
+        await uow.articles.delete(article.id)
+        await uow.commit()
+
+    async with storage.unit_of_work() as uow:
+        with pytest.raises(TransientConflict):
+            await uow.articles.update(
+                article, ArticleChanges(body="late"), updated_at=factories.later()
+            )
+
+
+async def test_update_writes_only_the_tags_that_change(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake, tags=["keep", "drop"])
+    later = factories.later()
+
+    async with storage.unit_of_work() as uow:
+        updated = await uow.articles.update(
+            article, ArticleChanges(tags=("add", "keep")), updated_at=later
+        )
+        await uow.commit()
+
+    assert updated == replace(article, tags=("add", "keep"), updated_at=later)
+    async with storage.unit_of_work() as uow:
+        assert await uow.articles.get_by_slug(article.slug) == updated
+        assert await uow.tags.popular() == ["add", "keep"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from broadsheet.domain import rules
+from broadsheet.domain.errors import NotFound
 from broadsheet.domain.models import Comment, CommentView, Profile
 from broadsheet.domain.ports import Storage
 from tests import factories
@@ -158,3 +161,26 @@ async def test_datetimes_come_back_aware_utc_and_equal(storage: Storage) -> None
         assert item.created_at.microsecond == 999000
         assert item.created_at.utcoffset() == timedelta(0)
         assert item.updated_at.utcoffset() == timedelta(0)
+
+
+async def test_a_comment_on_an_article_gone_meanwhile_is_not_kept(storage: Storage) -> None:
+    """The article was looked up, then deleted by someone else before the comment was
+    stored: the comment is refused (by this call or at commit) and nothing is left."""
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    async with storage.unit_of_work() as uow:
+        await uow.articles.delete(article.id)
+        await uow.commit()
+
+    async def comment_late() -> None:
+        async with storage.unit_of_work() as uow:
+            await uow.comments.add(
+                article_id=article.id, author_id=jake.id, body="late", created_at=factories.later()
+            )
+            await uow.commit()
+
+    with pytest.raises(NotFound) as refused:
+        await comment_late()
+
+    assert refused.value.what == "article"
+    assert await storage.check(repair=False) == []

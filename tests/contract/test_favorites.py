@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from broadsheet.domain.errors import NotFound
 from broadsheet.domain.models import Article, User
 from broadsheet.domain.ports import Storage
 from broadsheet.services import retry
@@ -95,3 +98,34 @@ async def test_unfavoriting_what_is_not_favorited_does_nothing(storage: Storage)
         await uow.commit()
 
     assert await _favorite_state(storage, article, fan) == (False, 1)
+
+
+async def test_a_favorite_of_an_article_gone_meanwhile_is_not_kept(storage: Storage) -> None:
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    async with storage.unit_of_work() as uow:
+        await uow.articles.delete(article.id)
+        await uow.commit()
+
+    async def favorite_late() -> None:
+        async with storage.unit_of_work() as uow:
+            await uow.favorites.add(user_id=jake.id, article_id=article.id)
+            await uow.commit()
+
+    with pytest.raises(NotFound) as refused:
+        await favorite_late()
+
+    assert refused.value.what == "article"
+    assert await storage.check(repair=False) == []
+
+
+async def test_many_users_favorite_one_article_at_once_without_conflict(storage: Storage) -> None:
+    """No retries allowed: concurrent favorites of one article never conflict."""
+    jake = await factories.user(storage)
+    article = await factories.article(storage, author=jake)
+    fans = [await factories.user(storage) for _ in range(20)]
+
+    await asyncio.gather(*(factories.favorite(storage, user=fan, article=article) for fan in fans))
+
+    assert await _favorite_state(storage, article, fans[0]) == (True, 20)
+    assert await storage.check(repair=False) == []

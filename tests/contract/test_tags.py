@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from broadsheet.domain.models import ArticleChanges
 from broadsheet.domain.ports import Storage
 from tests import factories
 
@@ -42,7 +41,7 @@ async def test_follows_tag_changes_and_deletions(storage: Storage) -> None:
     doomed = await factories.article(storage, author=jake, tags=["b", "c"])
 
     async with storage.unit_of_work() as uow:
-        await uow.articles.update(replace(kept, tags=("d",)))
+        await uow.articles.update(kept, ArticleChanges(tags=("d",)), updated_at=factories.later())
         await uow.articles.delete(doomed.id)
         await uow.commit()
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from broadsheet.domain.models import ArticleFilter, NewArticle, NewUser
+from broadsheet.domain.models import ArticleChanges, ArticleFilter, NewArticle, NewUser, UserChanges
 from broadsheet.domain.ports import Storage
 from tests import factories
 
@@ -71,13 +69,15 @@ async def test_leaving_without_commit_discards_every_change(transactional_storag
 
     async with transactional_storage.unit_of_work() as uow:
         await uow.users.add(_new_user("ghost"))
-        await uow.users.update(replace(jake, bio="changed"))
+        await uow.users.update(jake.id, UserChanges(bio="changed"))
         await uow.follows.add(follower_id=jane.id, followee_id=jake.id)
+        await uow.articles.update(
+            article, ArticleChanges(slug="renamed", tags=("lost",)), updated_at=factories.later()
+        )
         await uow.favorites.add(user_id=jane.id, article_id=article.id)
         await uow.comments.add(
             article_id=article.id, author_id=jane.id, body="lost", created_at=factories.later()
         )
-        await uow.articles.update(replace(article, slug="renamed", tags=("lost",)))
 
     async with transactional_storage.unit_of_work() as uow:
         assert await uow.users.get_by_username("ghost") is None
@@ -134,7 +134,7 @@ async def test_units_of_work_in_sequence_each_see_the_last_commit(storage: Stora
         async with storage.unit_of_work() as uow:
             current = await uow.users.get(jake.id)
             assert current is not None
-            await uow.users.update(replace(current, bio=(current.bio or "") + bio))
+            await uow.users.update(jake.id, UserChanges(bio=(current.bio or "") + bio))
             await uow.commit()
 
     async with storage.unit_of_work() as uow:

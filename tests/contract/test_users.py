@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from broadsheet.domain.errors import AlreadyExists
-from broadsheet.domain.models import NewUser, Profile
+from broadsheet.domain.models import NewUser, Profile, UserChanges
 from broadsheet.domain.ports import Storage
 from tests import factories
 
@@ -146,8 +146,16 @@ async def test_update_overwrites_the_fields(storage: Storage) -> None:
         image=None,
     )
 
+    changes = UserChanges(
+        username="Jacob",
+        email="jacob@jake.jake",
+        password_hash="new-hash",
+        bio="I work at statefarm",
+        image=None,
+    )
+
     async with storage.unit_of_work() as uow:
-        assert await uow.users.update(changed) == changed
+        assert await uow.users.update(jake.id, changes) == changed
         await uow.commit()
 
     async with storage.unit_of_work() as uow:
@@ -161,8 +169,8 @@ async def test_update_to_own_values_is_not_a_conflict(storage: Storage) -> None:
     jake = await factories.user(storage, username="jake", email="jake@jake.jake")
 
     async with storage.unit_of_work() as uow:
-        same = await uow.users.update(replace(jake, bio="new bio"))
-        recased = await uow.users.update(replace(same, username="JAKE"))
+        same = await uow.users.update(jake.id, UserChanges(username="jake", bio="new bio"))
+        recased = await uow.users.update(same.id, UserChanges(username="JAKE"))
         await uow.commit()
 
     assert recased.username == "JAKE"
@@ -176,7 +184,7 @@ async def test_update_to_a_taken_username_raises(storage: Storage) -> None:
 
     with pytest.raises(AlreadyExists) as raised:
         async with storage.unit_of_work() as uow:
-            await uow.users.update(replace(jane, username="Jake"))
+            await uow.users.update(jane.id, UserChanges(username="Jake"))
     assert raised.value.field == "username"
     async with storage.unit_of_work() as uow:
         assert await uow.users.get(jane.id) == jane
@@ -188,7 +196,7 @@ async def test_update_to_a_taken_email_raises(storage: Storage) -> None:
 
     with pytest.raises(AlreadyExists) as raised:
         async with storage.unit_of_work() as uow:
-            await uow.users.update(replace(jane, email="jake@jake.jake"))
+            await uow.users.update(jane.id, UserChanges(email="jake@jake.jake"))
     assert raised.value.field == "email"
 
 
@@ -229,3 +237,21 @@ async def test_profile_following_is_relative_to_the_viewer(storage: Storage) -> 
     ]
     assert fan_as_jake is not None
     assert fan_as_jake.following is False
+
+
+async def test_update_writes_only_the_changed_fields(storage: Storage) -> None:
+    """The fields not named are left as stored (a change another unit of work made to one
+    of them included), and the user comes back as stored after the write."""
+    jake = await factories.user(storage, username="jake", bio="old bio", image="old.png")
+
+    async with storage.unit_of_work() as uow:
+        with_bio = await uow.users.update(jake.id, UserChanges(bio="new bio"))
+        await uow.commit()
+    async with storage.unit_of_work() as uow:
+        with_image = await uow.users.update(jake.id, UserChanges(image=None))
+        await uow.commit()
+
+    assert with_bio == replace(jake, bio="new bio")
+    assert with_image == replace(jake, bio="new bio", image=None)
+    async with storage.unit_of_work() as uow:
+        assert await uow.users.get(jake.id) == with_image

@@ -180,6 +180,7 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
         "0003_username_keys_nfkc",
         "0004_instance_secrets",
         "0005_revoked_tokens",
+        "0006_favorites_count_unbounded",
     ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps

@@ -26,11 +26,11 @@ class FakeHasher:
     def __init__(self) -> None:
         self.hashed: list[str] = []
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         self.hashed.append(password)
         return f"hashed:{password}"
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
         return password_hash == f"hashed:{password}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Generic, Literal, TypeAlias, TypeVar
 
@@ -151,3 +151,87 @@ class RateLimit(enum.Enum):
     REGISTRATION = "registration"  # per client address
     WRITE_BY_ACCOUNT = "write-account"  # writes per signed-in user
     WRITE_BY_ADDRESS = "write-address"  # writes per client address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleChanges:
+    """The fields an article update really changes; ``None`` leaves a field as it is."""
+
+    slug: str | None = None
+    title: str | None = None
+    description: str | None = None
+    body: str | None = None
+    tags: tuple[str, ...] | None = None
+
+    def columns(self) -> dict[str, str]:
+        """The changed text fields, by name (tags apart: stores keep them differently)."""
+        named = {
+            "slug": self.slug,
+            "title": self.title,
+            "description": self.description,
+            "body": self.body,
+        }
+        return {name: value for name, value in named.items() if value is not None}
+
+    def applied_to(self, article: Article, *, updated_at: datetime) -> Article:
+        return replace(
+            article,
+            slug=article.slug if self.slug is None else self.slug,
+            title=article.title if self.title is None else self.title,
+            description=article.description if self.description is None else self.description,
+            body=article.body if self.body is None else self.body,
+            tags=article.tags if self.tags is None else self.tags,
+            updated_at=updated_at,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.columns()) or self.tags is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserChanges:
+    """The account fields an update really changes; absent ones stay as they are."""
+
+    username: Change[str] = UNCHANGED
+    email: Change[str] = UNCHANGED
+    password_hash: Change[str] = UNCHANGED
+    bio: Change[str | None] = UNCHANGED
+    image: Change[str | None] = UNCHANGED
+
+    def fields(self) -> dict[str, str | None]:
+        named = {
+            "username": self.username,
+            "email": self.email,
+            "password_hash": self.password_hash,
+            "bio": self.bio,
+            "image": self.image,
+        }
+        return {name: value for name, value in named.items() if value is not UNCHANGED}
+
+    def applied_to(self, user: User) -> User:
+        return replace(
+            user,
+            username=user.username if self.username is UNCHANGED else self.username,
+            email=user.email if self.email is UNCHANGED else self.email,
+            password_hash=(
+                user.password_hash if self.password_hash is UNCHANGED else self.password_hash
+            ),
+            bio=user.bio if self.bio is UNCHANGED else self.bio,
+            image=user.image if self.image is UNCHANGED else self.image,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.fields())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One inconsistency a store's integrity check found: what (a short kind, e.g.
+    ``favorites_count``), where and how, and whether the check repaired it."""
+
+    kind: str
+    detail: str
+    repaired: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}" + (" (repaired)" if self.repaired else "")

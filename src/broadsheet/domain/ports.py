@@ -5,6 +5,7 @@ store) passes the same contract tests in ``tests/contract``.
 
 Repositories never commit. Under concurrency a store may give up on a unit of work with
 ``TransientConflict``; it has then written nothing, and the use case may run again.
+Updates write only what changed, so concurrent edits of different fields all land.
 Lookups by username are case-insensitive and NFKC-normalised (see
 ``rules.username_key``); every other match is exact. ``viewer_id`` is the user asking, or
 ``None`` for an anonymous request, and decides ``following`` and ``favorited``.
@@ -18,11 +19,13 @@ from typing import Protocol, Self
 
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
     Comment,
     CommentView,
+    Finding,
     NewArticle,
     NewUser,
     Page,
@@ -30,6 +33,7 @@ from broadsheet.domain.models import (
     RateLimit,
     TokenClaims,
     User,
+    UserChanges,
 )
 
 
@@ -46,8 +50,10 @@ class Users(Protocol):
 
     async def get_by_username(self, username: str) -> User | None: ...
 
-    async def update(self, user: User) -> User:
-        """Overwrite the user's fields. Raises ``AlreadyExists("username" | "email")``."""
+    async def update(self, user_id: int, changes: UserChanges) -> User:
+        """Write the changed fields only (a concurrent change of another field stays) and
+        return the user as stored after the write. Raises ``AlreadyExists("username" |
+        "email")``."""
         ...
 
     async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
@@ -73,8 +79,17 @@ class Articles(Protocol):
 
     async def get_by_slug(self, slug: str) -> Article | None: ...
 
-    async def update(self, article: Article) -> Article:
-        """Overwrite the fields and the tag set. Raises ``AlreadyExists("slug")`` as ``add``."""
+    async def update(
+        self, article: Article, changes: ArticleChanges, *, updated_at: datetime
+    ) -> Article:
+        """Apply ``changes`` to ``article`` as this unit of work read it, and set ``updated_at``.
+
+        Writes only the changed fields and the tags added or removed, and only if the
+        article is still as read: its ``updated_at`` (which every edit moves forward)
+        unchanged. Otherwise a concurrent edit committed first, or the article is gone, and
+        it raises ``TransientConflict`` so the use case runs again from a fresh read. Raises
+        ``AlreadyExists("slug")`` as ``add``.
+        """
         ...
 
     async def delete(self, article_id: int) -> None:
@@ -98,8 +113,13 @@ class Articles(Protocol):
 
 
 class Favorites(Protocol):
+    """Any number of users may favorite one article at once without conflicting. Once the
+    unit of work has committed, a ``view`` counts its favorite (or no longer does)."""
+
     async def add(self, *, user_id: int, article_id: int) -> None:
-        """Idempotent, also under concurrency."""
+        """Idempotent, also under concurrency. Kept only if the article still exists when
+        the unit of work commits; otherwise this call or ``commit()`` raises
+        ``NotFound("article")``."""
         ...
 
     async def remove(self, *, user_id: int, article_id: int) -> None:
@@ -111,7 +131,9 @@ class Comments(Protocol):
     async def add(
         self, *, article_id: int, author_id: int, body: str, created_at: datetime
     ) -> Comment:
-        """Store a comment; the store assigns its integer id."""
+        """Store a comment; the store assigns its integer id. Kept only if the article still
+        exists when the unit of work commits; otherwise this call or ``commit()`` raises
+        ``NotFound("article")``."""
         ...
 
     async def get(self, comment_id: int) -> Comment | None: ...
@@ -132,7 +154,8 @@ class Tags(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. ``async with uow:`` opens it; leaving without ``commit()`` rolls back.
 
-    A unit of work is used for one use case and then thrown away.
+    A unit of work is used for one use case and then thrown away. After ``commit()`` it may
+    still read, until it is left: those reads see committed data, this commit's included.
     """
 
     # Read-only: each adapter may expose its own concrete repository types.
@@ -162,9 +185,12 @@ class UnitOfWork(Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Hashing is slow on purpose; an implementation keeps it off the event loop and bounds
+    how many hashes run at once."""
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
         """True when ``password`` matches; never raises for a wrong password."""
         ...
 
@@ -214,6 +240,14 @@ class Storage(Protocol):
 
     def token_revocations(self) -> TokenRevocations:
         """The database's own list of revoked tokens (used where no Redis is configured)."""
+        ...
+
+    async def check(self, *, repair: bool) -> list[Finding]:
+        """Compare what the store keeps derived or by reference with the ground truth:
+        counters against what they count, and references to articles and users that no
+        longer exist. One finding per inconsistency; with ``repair``, each is also fixed
+        (counters recounted, dangling documents or rows deleted). Meant for a quiet
+        database: a write in flight may show as a finding."""
         ...
 
     async def close(self) -> None: ...

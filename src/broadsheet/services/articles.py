@@ -12,6 +12,7 @@ from broadsheet.domain.errors import AlreadyExists, Forbidden, NotFound
 from broadsheet.domain.models import (
     UNCHANGED,
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
@@ -83,7 +84,10 @@ async def update(
     """Only the author may edit. A new title brings a new slug; ``tags=()`` removes them all.
 
     Input is validated before the transaction opens, as in ``create``: a bad field is a 422
-    whoever sends it.
+    whoever sends it. Only what really changes is written, and nothing at all (``updatedAt``
+    included) when nothing does. The store applies the change only to the version read here;
+    if a concurrent edit committed first, the store raises ``TransientConflict`` and the
+    whole use case runs again from a fresh read, so both edits land.
     """
     changes: dict[str, Any] = {}
     with rules.Checks() as check:
@@ -98,16 +102,23 @@ async def update(
             changes["tags"] = check(rules.tags, tags)
     async with uow:
         article = await _owned(uow, slug, viewer_id)
-        old_title = article.title
-        article = replace(article, **changes, updated_at=_later(clock.now(), article.updated_at))
-
-        if rules.slug_for(article.title) == rules.slug_for(old_title):
-            article = await uow.articles.update(article)
-        else:
-            changed = article
-            article = await _with_free_slug(
-                article.title, lambda slug: uow.articles.update(replace(changed, slug=slug))
+        edit = ArticleChanges(
+            **{field: value for field, value in changes.items() if getattr(article, field) != value}
+        )
+        if edit:
+            before, updated_at = article, _later(clock.now(), article.updated_at)
+            renamed = edit.title is not None and rules.slug_for(edit.title) != rules.slug_for(
+                before.title
             )
+            if renamed:
+                article = await _with_free_slug(
+                    changes["title"],
+                    lambda free: uow.articles.update(
+                        before, replace(edit, slug=free), updated_at=updated_at
+                    ),
+                )
+            else:
+                article = await uow.articles.update(before, edit, updated_at=updated_at)
         view = await _view(uow, article.slug, viewer_id=viewer_id)
         await uow.commit()
     return view
@@ -160,7 +171,12 @@ async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleVi
 async def _mark_favorite(
     uow: UnitOfWork, slug: str, viewer_id: int, *, favorite: bool
 ) -> ArticleView:
-    """Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing."""
+    """Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing.
+
+    The article is shown as this request left it, read after the commit (a store may count
+    favorites outside the transaction); ``favorited`` is what this request made it, even if
+    a concurrent toggle by the same user has committed since.
+    """
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
@@ -168,9 +184,9 @@ async def _mark_favorite(
             await uow.favorites.add(user_id=viewer.id, article_id=article.id)
         else:
             await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
-        view = await _view(uow, slug, viewer_id=viewer.id)
         await uow.commit()
-    return view
+        view = await _view(uow, slug, viewer_id=viewer.id)
+    return replace(view, favorited=favorite)
 
 
 async def _owned(uow: UnitOfWork, slug: str, viewer_id: int) -> Article:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import InvalidCredentials, TokenInvalid
-from broadsheet.domain.models import UNCHANGED, Change, NewUser, RateLimit, TokenClaims, User
+from broadsheet.domain.models import (
+    UNCHANGED,
+    Change,
+    NewUser,
+    RateLimit,
+    TokenClaims,
+    User,
+    UserChanges,
+)
 from broadsheet.domain.ports import (
     PasswordHasher,
     RateLimiter,
@@ -41,7 +49,7 @@ async def register(
         name = check(rules.username, username)
         address = check(rules.email, email)
         secret = check(rules.password, password)
-    new = NewUser(username=name, email=address, password_hash=hasher.hash(secret))
+    new = NewUser(username=name, email=address, password_hash=await hasher.hash(secret))
     async with uow:
         user = await uow.users.add(new)
         await uow.commit()
@@ -67,8 +75,8 @@ async def login(
     async with uow:
         user = await uow.users.get_by_email(address)
     if user is None:
-        hasher.hash(secret)  # spend the same time as a real check: no account enumeration
-    if user is None or not hasher.verify(user.password_hash, secret):
+        await hasher.hash(secret)  # spend the same time as a real check: no account enumeration
+    if user is None or not await hasher.verify(user.password_hash, secret):
         await limiter.hit(RateLimit.LOGIN_FAILURE, address)
         raise InvalidCredentials
     return SignedIn(user, tokens.issue(user.id))
@@ -111,8 +119,10 @@ async def update(
 ) -> SignedIn:
     """Change any of the fields; uniqueness is checked by the store, one's own values are fine.
 
-    Everything is validated (and a new password hashed) before the transaction opens. A new
-    password revokes every token issued before the one returned.
+    Everything is validated (and a new password hashed) before the transaction opens. Only
+    the fields that really change are written, so a concurrent change of another field
+    stays; nothing is written when nothing changes. A new password revokes every token
+    issued before the one returned.
     """
     changes: dict[str, Any] = {}
     new_password: str | None = None
@@ -128,10 +138,14 @@ async def update(
         if image is not UNCHANGED:
             changes["image"] = check(rules.optional_text, "image", image)
     if new_password is not None:
-        changes["password_hash"] = hasher.hash(new_password)
+        changes["password_hash"] = await hasher.hash(new_password)
     async with uow:
-        user = replace(await lookups.viewer(uow, user_id), **changes)
-        user = await uow.users.update(user)
+        user = await lookups.viewer(uow, user_id)
+        edit = UserChanges(
+            **{field: value for field, value in changes.items() if getattr(user, field) != value}
+        )
+        if edit:
+            user = await uow.users.update(user.id, edit)
         await uow.commit()
     if "password_hash" not in changes:
         return SignedIn(user, tokens.issue(user.id))

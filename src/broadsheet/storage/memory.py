@@ -16,20 +16,23 @@ from types import TracebackType
 from typing import Self
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import AlreadyExists
+from broadsheet.domain.errors import AlreadyExists, NotFound, TransientConflict
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
     Comment,
     CommentView,
+    Finding,
     NewArticle,
     NewUser,
     Page,
     Profile,
     TokenClaims,
     User,
+    UserChanges,
 )
 from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
 
@@ -96,9 +99,10 @@ class MemoryUsers(_Repository):
     async def get_by_username(self, username: str) -> User | None:
         return self._state.user_named(username)
 
-    async def update(self, user: User) -> User:
-        if user.id not in self._state.users:
-            raise LookupError(f"no user {user.id}")
+    async def update(self, user_id: int, changes: UserChanges) -> User:
+        if user_id not in self._state.users:
+            raise LookupError(f"no user {user_id}")
+        user = changes.applied_to(self._state.users[user_id])
         self._check_unique(user.username, user.email, user_id=user.id)
         self._state.users[user.id] = user
         return user
@@ -144,10 +148,15 @@ class MemoryArticles(_Repository):
     async def get_by_slug(self, slug: str) -> Article | None:
         return next((a for a in self._state.articles.values() if a.slug == slug), None)
 
-    async def update(self, article: Article) -> Article:
-        if article.id not in self._state.articles:
-            raise LookupError(f"no article {article.id}")
-        self._check_unique_slug(article.slug, article_id=article.id)
+    async def update(
+        self, before: Article, changes: ArticleChanges, *, updated_at: datetime
+    ) -> Article:
+        current = self._state.articles.get(before.id)
+        if current is None or current.updated_at != before.updated_at:
+            raise TransientConflict
+        if changes.slug is not None:
+            self._check_unique_slug(changes.slug, article_id=before.id)
+        article = changes.applied_to(current, updated_at=updated_at)
         self._state.articles[article.id] = article
         return article
 
@@ -214,6 +223,8 @@ class MemoryArticles(_Repository):
 
 class MemoryFavorites(_Repository):
     async def add(self, *, user_id: int, article_id: int) -> None:
+        if article_id not in self._state.articles:
+            raise NotFound("article")
         self._state.favorites.add((user_id, article_id))
 
     async def remove(self, *, user_id: int, article_id: int) -> None:
@@ -224,6 +235,8 @@ class MemoryComments(_Repository):
     async def add(
         self, *, article_id: int, author_id: int, body: str, created_at: datetime
     ) -> Comment:
+        if article_id not in self._state.articles:
+            raise NotFound("article")
         comment = Comment(
             id=self._state.next_id("comment"),
             article_id=article_id,
@@ -358,6 +371,43 @@ class MemoryStorage:
 
     async def shared_secret(self, name: str, candidate: str) -> str:
         return self.secrets.setdefault(name, candidate)
+
+    async def check(self, *, repair: bool) -> list[Finding]:
+        """Counts are computed and units of work run one at a time, so only a store filled
+        by hand can hold a dangling reference; the check looks all the same."""
+        async with self.lock:
+            state = self.committed.copy()
+            users, articles = set(state.users), set(state.articles)
+            comments, favorites, follows = state.comments.values(), state.favorites, state.follows
+            references: list[tuple[str, Iterable[int], set[int]]] = [
+                ("articles by missing user", (a.author_id for a in state.articles.values()), users),
+                ("comments on missing article", (c.article_id for c in comments), articles),
+                ("comments by missing user", (c.author_id for c in comments), users),
+                ("favorites of missing article", (a for _, a in favorites), articles),
+                ("favorites by missing user", (u for u, _ in favorites), users),
+                ("follows by missing user", (f for f, _ in follows), users),
+                ("follows of missing user", (f for _, f in follows), users),
+            ]
+            findings = []
+            for kind, referred, existing in references:
+                missing = Counter(i for i in referred if i not in existing)
+                findings += [
+                    Finding(kind="orphan", detail=f"{count} {kind} {i}", repaired=repair)
+                    for i, count in sorted(missing.items())
+                ]
+            if findings and repair:
+                state.articles = {i: a for i, a in state.articles.items() if a.author_id in users}
+                state.comments = {
+                    i: c
+                    for i, c in state.comments.items()
+                    if c.article_id in state.articles and c.author_id in users
+                }
+                state.favorites = {
+                    (u, a) for u, a in state.favorites if u in users and a in state.articles
+                }
+                state.follows = {(a, b) for a, b in state.follows if {a, b} <= users}
+                self.committed = state
+            return findings
 
     async def close(self) -> None:
         pass

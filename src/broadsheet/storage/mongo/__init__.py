@@ -15,7 +15,9 @@ from pymongo.errors import ConfigurationError, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from broadsheet.domain.models import Finding
 from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
+from broadsheet.storage.mongo import check as integrity
 from broadsheet.storage.mongo import migrations
 from broadsheet.storage.mongo.availability import outages_as_store_unavailable
 from broadsheet.storage.mongo.revocations import MongoTokenRevocations
@@ -134,6 +136,10 @@ class MongoStorage:
             stored = await secrets.find_one({"_id": name})
         assert stored is not None
         return str(stored["value"])
+
+    async def check(self, *, repair: bool) -> list[Finding]:
+        async with outages_as_store_unavailable():
+            return await integrity.check(self.database, repair=repair)
 
     async def ping(self) -> None:
         async with outages_as_store_unavailable():

@@ -3,14 +3,18 @@ model built by one aggregation pipeline (list page and total through ``$facet``)
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any, TypeVar
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import AlreadyExists, TransientConflict
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
@@ -26,6 +30,7 @@ from broadsheet.storage.mongo.documents import (
     with_viewer_fields,
 )
 
+T = TypeVar("T")
 _NEWEST_FIRST: Stage = {"$sort": {"created_at": -1, "_id": -1}}
 _WITHOUT_BODY: Stage = {"$project": {"body": 0}}
 
@@ -89,8 +94,10 @@ class MongoArticles(MongoRepository):
     async def add(self, new: NewArticle) -> Article:
         await self._uow.begin_write()
         await self._claim_slug(new.slug, article_id=None)
+        article_id = await self._next_id("articles")
+        await self._uow.begin_write(article_id=article_id)
         document = {
-            "_id": await self._next_id("articles"),
+            "_id": article_id,
             "slug": new.slug,
             "title": new.title,
             "description": new.description,
@@ -108,31 +115,48 @@ class MongoArticles(MongoRepository):
         document = await self._db.articles.find_one({"slug": slug}, session=self._session)
         return None if document is None else article_from(document)
 
-    async def update(self, article: Article) -> Article:
-        await self._uow.begin_write()
-        await self._claim_slug(article.slug, article_id=article.id)
-        changes = {
-            "slug": article.slug,
-            "title": article.title,
-            "description": article.description,
-            "body": article.body,
-            "tags": list(article.tags),
-            "updated_at": article.updated_at,
-        }
-        await self._write_with_slug(
+    async def update(
+        self, before: Article, changes: ArticleChanges, *, updated_at: datetime
+    ) -> Article:
+        await self._uow.begin_write(article_id=before.id)
+        if changes.slug is not None:
+            await self._claim_slug(changes.slug, article_id=before.id)
+        fields: dict[str, Any] = {**changes.columns(), "updated_at": updated_at}
+        if changes.tags is not None:
+            fields["tags"] = list(changes.tags)
+        # Compare-and-set on the version read (the read ran outside the transaction, which
+        # starts at the first write): a concurrent edit that committed first leaves nothing
+        # matching, one still open makes this a write conflict; either way the use case
+        # runs again. One document, so this holds without transactions too.
+        result = await self._write_with_slug(
             self._db.articles.update_one(
-                {"_id": article.id}, {"$set": changes}, session=self._session
+                {"_id": before.id, "updated_at": before.updated_at},
+                {"$set": fields},
+                session=self._session,
             )
         )
-        return article
+        if result.matched_count != 1:
+            raise TransientConflict
+        return changes.applied_to(before, updated_at=updated_at)
 
     async def delete(self, article_id: int) -> None:
-        """Without transactions, the article goes first: what is left after a crash
+        """The article goes first, then what hangs on it (in the same transaction, if there
+        is one). Comments and favorites are stored without locking their article, so one
+        may commit after this transaction read the collection: once this unit of work has
+        committed they are deleted once more (see ``MongoComments.add`` for why that leaves
+        none). Without transactions, the order alone does that, and what a crash leaves
         (comments, favorites of an article that no longer exists) is unreachable."""
-        await self._uow.begin_write()
+        await self._uow.begin_write(article_id=article_id)
         await self._db.articles.delete_one({"_id": article_id}, session=self._session)
-        await self._db.comments.delete_many({"article_id": article_id}, session=self._session)
-        await self._db.favorites.delete_many({"article_id": article_id}, session=self._session)
+        await self._delete_what_hangs_on(article_id, self._session)
+        if self._uow.in_transaction:
+            self._uow.after_commit(lambda: self._delete_what_hangs_on(article_id, None))
+
+    async def _delete_what_hangs_on(
+        self, article_id: int, session: AsyncClientSession | None
+    ) -> None:
+        await self._db.comments.delete_many({"article_id": article_id}, session=session)
+        await self._db.favorites.delete_many({"article_id": article_id}, session=session)
 
     async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None:
         pipeline: list[Stage] = [
@@ -185,12 +209,12 @@ class MongoArticles(MongoRepository):
         if taken is not None and taken["_id"] != article_id:
             raise AlreadyExists("slug")
 
-    async def _write_with_slug(self, write: Any) -> None:
+    async def _write_with_slug(self, write: Awaitable[T]) -> T:
         """The unique index still decides. A writer that lost a race for the slug after
         ``_claim_slug`` reruns its use case (its transaction is gone) or, without transactions,
         simply tries the next slug."""
         try:
-            await write
+            return await write
         except DuplicateKeyError:
             if self._uow.in_transaction:
                 raise TransientConflict from None

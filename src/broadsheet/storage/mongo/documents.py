@@ -82,7 +82,8 @@ def _summary_fields(doc: Document) -> dict[str, Any]:
         "created_at": utc(doc["created_at"]),
         "updated_at": utc(doc["updated_at"]),
         "favorited": bool(doc["favorited"]),
-        "favorites_count": doc["favorites_count"],
+        # The counter may dip below zero for a moment (see favorites.py); never shown so.
+        "favorites_count": max(0, doc["favorites_count"]),
         "author": profile_from(doc["author"]),
     }
 

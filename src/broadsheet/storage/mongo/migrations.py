@@ -60,7 +60,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "author_id": _INT,
             "created_at": _DATE,
             "updated_at": _DATE,
-            "favorites_count": {"bsonType": ["int", "long"], "minimum": 0},
+            # No minimum: without transactions the counter may dip below zero for a moment.
+            "favorites_count": {"bsonType": ["int", "long"]},
         }
     ),
     "favorites": _schema({"user_id": _INT, "article_id": _INT}),
@@ -170,6 +171,8 @@ STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0003_username_keys_nfkc", _username_keys_nfkc),
     ("0004_instance_secrets", _instance_secrets),
     ("0005_revoked_tokens", _revoked_tokens),
+    # The validators again: favorites_count lost its minimum of zero.
+    ("0006_favorites_count_unbounded", _validators),
 ]
 UPGRADE_HINT = "run `broadsheet db upgrade`"
 

@@ -4,10 +4,17 @@ Reads before the first write need no transaction (a read-only use case costs no
 commit/abort round trip). Writes run in a multi-document transaction when the deployment
 supports them (replica set or sharded cluster); on a standalone server each write stands
 alone and the repositories order them so that a crash leaves nothing visible half-done.
+
+Two kinds of write happen outside the transaction, so that popular documents never turn
+concurrent use cases into write conflicts: counter updates (``$inc``, single-document and
+atomic), undone if the transaction does not commit, and checks run right after the commit
+(a comment whose article was deleted meanwhile is taken back). See docs/storage-models.md.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
     from broadsheet.storage.mongo import MongoStorage
 
 COMMIT_ATTEMPTS = 3
+Action = Callable[[], Awaitable[None]]
+log = logging.getLogger("broadsheet.storage")
 
 
 class MongoUnitOfWork:
@@ -44,6 +53,11 @@ class MongoUnitOfWork:
         self._storage = storage
         self.database: AsyncDatabase[dict[str, Any]] = storage.database
         self._transactions = False
+        self._committed = False
+        self._after_commit: list[Action] = []
+        self._undo: list[Action] = []
+        # Articles this unit of work's transaction has written: their counters move inside it.
+        self.articles_written: set[int] = set()
 
     @property
     def in_transaction(self) -> bool:
@@ -62,14 +76,34 @@ class MongoUnitOfWork:
         self.tags = MongoTags(self)
         return self
 
-    async def begin_write(self) -> None:
-        """Called by every repository write before it writes."""
+    async def begin_write(self, *, article_id: int | None = None) -> None:
+        """Called by every repository write before it writes (naming the article, if it
+        writes one)."""
         if self._transactions and not self.session.in_transaction:
             await self.session.start_transaction()
+        if article_id is not None and self.session.in_transaction:
+            self.articles_written.add(article_id)
+
+    def after_commit(self, action: Action) -> None:
+        """Run ``action`` once this unit of work has committed (at once without transactions,
+        where every write is committed as it is made); it may raise to the caller of commit."""
+        self._after_commit.append(action)
+
+    def undo_unless_committed(self, action: Action) -> None:
+        """Run ``action`` if the transaction ends without committing: the compensation of a
+        write made outside it."""
+        if self.session.in_transaction:
+            self._undo.append(action)
 
     async def commit(self) -> None:
-        if not self.session.in_transaction:
-            return
+        if self.session.in_transaction:
+            await self._commit_transaction()
+        self._committed = True
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            await action()
+
+    async def _commit_transaction(self) -> None:
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 await self.session.commit_transaction()
@@ -90,9 +124,21 @@ class MongoUnitOfWork:
         try:
             if self.session.in_transaction:
                 await self.session.abort_transaction()
+            if not self._committed:
+                await self._compensate()
         finally:
             await self.session.end_session()
         if (unavailable := as_store_unavailable(exc)) is not None:  # before a retry: bounded
             raise unavailable from exc
         if isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"):
             raise TransientConflict from exc
+
+    async def _compensate(self) -> None:
+        actions, self._undo = self._undo, []
+        for action in reversed(actions):
+            try:
+                await action()
+            except PyMongoError:
+                log.exception(
+                    "could not undo a counter update; `broadsheet db check --repair` fixes it"
+                )

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
+from pymongo import ReturnDocument
+
 from broadsheet.domain import rules
-from broadsheet.domain.models import NewUser, Profile, User
+from broadsheet.domain.models import UNCHANGED, NewUser, Profile, User, UserChanges
 from broadsheet.storage.mongo.base import MongoRepository, unique_violations_as_domain_errors
 from broadsheet.storage.mongo.documents import Stage, profile_from, user_from, with_author
 
@@ -32,21 +36,21 @@ class MongoUsers(MongoRepository):
     async def get_by_username(self, username: str) -> User | None:
         return await self._one({"username_key": rules.username_key(username)})
 
-    async def update(self, user: User) -> User:
+    async def update(self, user_id: int, changes: UserChanges) -> User:
         await self._uow.begin_write()
-        changes = {
-            "username": user.username,
-            "username_key": rules.username_key(user.username),
-            "email": user.email,
-            "password_hash": user.password_hash,
-            "bio": user.bio,
-            "image": user.image,
-        }
+        fields: dict[str, Any] = changes.fields()
+        if changes.username is not UNCHANGED:
+            fields["username_key"] = rules.username_key(changes.username)
         async with unique_violations_as_domain_errors():
-            await self._db.users.update_one(
-                {"_id": user.id}, {"$set": changes}, session=self._session
+            stored = await self._db.users.find_one_and_update(
+                {"_id": user_id},
+                {"$set": fields},
+                return_document=ReturnDocument.AFTER,
+                session=self._session,
             )
-        return user
+        if stored is None:
+            raise LookupError(f"no user {user_id}")
+        return user_from(stored)
 
     async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
         pipeline: list[Stage] = [

@@ -8,12 +8,14 @@ from sqlalchemy import event, exc, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from broadsheet.domain.models import Finding
 from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
+from broadsheet.storage.sql import check as integrity
 from broadsheet.storage.sql import migrations, tables
 from broadsheet.storage.sql.availability import outages_as_store_unavailable
 from broadsheet.storage.sql.dialects import insert_if_absent
 from broadsheet.storage.sql.revocations import SqlTokenRevocations
-from broadsheet.storage.sql.uow import SqlUnitOfWork
+from broadsheet.storage.sql.uow import READ_ONLY, SqlUnitOfWork
 from broadsheet.storage.sql.urls import async_url
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -92,6 +94,10 @@ class SqlStorage:
         assert stored is not None
         return str(stored)
 
+    async def check(self, *, repair: bool) -> list[Finding]:
+        async with outages_as_store_unavailable(), self.engine.begin() as connection:
+            return await integrity.check(connection, repair=repair)
+
     async def ping(self) -> None:
         async with outages_as_store_unavailable(), self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -142,9 +148,10 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout: float) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        # A single read in autocommit (the revoked-token check) needs no lock.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # a single read (the revoked-token check) needs no transaction, no lock
+        connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
 
 def _limit_mariadb_statements(engine: AsyncEngine, *, seconds: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from broadsheet.domain import rules
+from broadsheet.domain.errors import TransientConflict
 from broadsheet.domain.models import (
     Article,
+    ArticleChanges,
     ArticleFilter,
     ArticleSummary,
     ArticleView,
@@ -159,24 +162,29 @@ class SqlArticles:
             updated_at=row.updated_at,
         )
 
-    async def update(self, changed: Article) -> Article:
+    async def update(
+        self, before: Article, changes: ArticleChanges, *, updated_at: datetime
+    ) -> Article:
+        tags = before.tags if changes.tags is None else changes.tags
         async with retryable(self._connection):
-            await self._connection.execute(
+            # Compare-and-set on the version read: at READ COMMITTED a concurrent edit that
+            # committed first (or a delete) leaves no row matching, and the row lock taken
+            # here makes any later one wait for this transaction and then match nothing.
+            result = await self._connection.execute(
                 update(article)
-                .where(article.c.id == changed.id)
-                .values(
-                    slug=changed.slug,
-                    title=changed.title,
-                    description=changed.description,
-                    body=changed.body,
-                    updated_at=changed.updated_at,
+                .where(article.c.id == before.id, article.c.updated_at == before.updated_at)
+                .values(**changes.columns(), updated_at=updated_at)
+            )
+            if result.rowcount != 1:
+                raise TransientConflict
+            if removed := set(before.tags) - set(tags):
+                await self._connection.execute(
+                    delete(article_tag).where(
+                        article_tag.c.article_id == before.id, article_tag.c.tag.in_(removed)
+                    )
                 )
-            )
-            await self._connection.execute(
-                delete(article_tag).where(article_tag.c.article_id == changed.id)
-            )
-            await self._insert_tags(changed.id, changed.tags)
-        return changed
+            await self._insert_tags(before.id, [tag for tag in tags if tag not in before.tags])
+        return changes.applied_to(before, updated_at=updated_at)
 
     async def delete(self, article_id: int) -> None:
         # Tags, comments and favorites go with it: ON DELETE CASCADE, same transaction.

@@ -17,6 +17,8 @@ from broadsheet.storage.sql.follows import SqlFollows
 from broadsheet.storage.sql.tags import SqlTags
 from broadsheet.storage.sql.users import SqlUsers
 
+READ_ONLY = "broadsheet_read_only"  # an execution option: this connection writes no more
+
 
 class SqlUnitOfWork:
     users: SqlUsers
@@ -81,6 +83,8 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("commit() outside `async with unit_of_work`")
         await self._connection.commit()
+        # Reads after the commit begin a new transaction of their own; it only reads.
+        await self._connection.execution_options(**{READ_ONLY: True})
 
 
 def _translated(error: BaseException) -> BaseException:

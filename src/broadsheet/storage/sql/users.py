@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from broadsheet.domain import rules
-from broadsheet.domain.models import NewUser, Profile, User
+from broadsheet.domain.models import UNCHANGED, NewUser, Profile, User, UserChanges
 from broadsheet.storage.sql.dialects import inserted_id, unique_violations_as_domain_errors
 from broadsheet.storage.sql.tables import follow, user_account
 
@@ -69,21 +69,19 @@ class SqlUsers:
     async def get_by_username(self, username: str) -> User | None:
         return await self._one(user_account.c.username_key == rules.username_key(username))
 
-    async def update(self, user: User) -> User:
+    async def update(self, user_id: int, changes: UserChanges) -> User:
+        values: dict[str, Any] = changes.fields()
+        if changes.username is not UNCHANGED:
+            values["username_key"] = rules.username_key(changes.username)
         async with unique_violations_as_domain_errors():
             await self._connection.execute(
-                update(user_account)
-                .where(user_account.c.id == user.id)
-                .values(
-                    username=user.username,
-                    username_key=rules.username_key(user.username),
-                    email=user.email,
-                    password_hash=user.password_hash,
-                    bio=user.bio,
-                    image=user.image,
-                )
+                update(user_account).where(user_account.c.id == user_id).values(values)
             )
-        return user
+        # Read back under the row lock just taken: the other fields as they are now.
+        stored = await self.get(user_id)
+        if stored is None:
+            raise LookupError(f"no user {user_id}")
+        return stored
 
     async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
         query = select(
