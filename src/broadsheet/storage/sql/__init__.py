@@ -31,7 +31,12 @@ class SqlStorage:
         try:
             self.url = async_url(url)
             self.engine = create_async_engine(
-                self.url, pool_pre_ping=True, **_engine_options(self.url, options)
+                self.url,
+                pool_pre_ping=True,
+                # A driver error's text must never carry the statement's values (a password
+                # hash, an email) into a log line.
+                hide_parameters=True,
+                **_engine_options(self.url, options),
             )
         except (exc.ArgumentError, exc.NoSuchModuleError, ValueError) as error:
             raise InvalidDatabaseUrl(f"DATABASE_URL is not usable: {error}") from None
