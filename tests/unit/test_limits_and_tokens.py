@@ -173,7 +173,7 @@ async def test_authenticate_refuses_a_revoked_token(store: MemoryStorage) -> Non
     ).user_id == 1
 
 
-async def test_a_new_password_revokes_earlier_tokens_but_not_the_new_one(
+async def test_a_new_password_revokes_earlier_tokens_but_the_presented_one_and_the_new_one(
     store: MemoryStorage, hasher: Argon2Hasher
 ) -> None:
     revocations = store.token_revocations()
@@ -185,20 +185,22 @@ async def test_a_new_password_revokes_earlier_tokens_but_not_the_new_one(
         email="jake@example.com",
         password="password1",
     )
+    other_device = codec.issue(signed_up.user.id)
 
     changed = await users.update(
         store.unit_of_work(),
         hasher=hasher,
         tokens=codec,
         revocations=revocations,
-        user_id=signed_up.user.id,
+        claims=codec.read(signed_up.token),
         password="password2",
     )
 
     with pytest.raises(TokenInvalid):
-        await users.authenticate(tokens=codec, revocations=revocations, token=signed_up.token)
-    fresh = await users.authenticate(tokens=codec, revocations=revocations, token=changed.token)
-    assert fresh.user_id == signed_up.user.id
+        await users.authenticate(tokens=codec, revocations=revocations, token=other_device)
+    for token in (signed_up.token, changed.token):
+        claims = await users.authenticate(tokens=codec, revocations=revocations, token=token)
+        assert claims.user_id == signed_up.user.id
 
 
 class SlowClockTokens:
@@ -229,7 +231,7 @@ class SlowClockTokens:
 async def test_a_token_from_the_same_millisecond_as_the_password_change_is_revoked(
     store: MemoryStorage, hasher: Argon2Hasher
 ) -> None:
-    tokens = SlowClockTokens(frozen=3)
+    tokens = SlowClockTokens(frozen=4)
     revocations = store.token_revocations()
     signed_up = await users.register(
         store.unit_of_work(),
@@ -239,17 +241,18 @@ async def test_a_token_from_the_same_millisecond_as_the_password_change_is_revok
         email="jake@example.com",
         password="password1",
     )
+    other_device = tokens.issue(signed_up.user.id)
 
     changed = await users.update(
         store.unit_of_work(),
         hasher=hasher,
         tokens=tokens,
         revocations=revocations,
-        user_id=signed_up.user.id,
+        claims=tokens.read(signed_up.token),
         password="password2",
     )
 
-    assert tokens.read(changed.token).issued_at > tokens.read(signed_up.token).issued_at
+    assert tokens.read(changed.token).issued_at > tokens.read(other_device).issued_at
     with pytest.raises(TokenInvalid):
-        await users.authenticate(tokens=tokens, revocations=revocations, token=signed_up.token)
+        await users.authenticate(tokens=tokens, revocations=revocations, token=other_device)
     assert await users.authenticate(tokens=tokens, revocations=revocations, token=changed.token)
