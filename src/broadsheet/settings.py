@@ -77,9 +77,9 @@ class Settings(BaseSettings):
     # limits' notation: "10/minute", "100 per hour", "20/5 minutes".
     rate_limit_login: str = Field(default="10/minute", description="Per client address.")
     rate_limit_login_failures: str = Field(default="5/minute", description="Per account.")
-    rate_limit_registration: str = Field(default="10/hour", description="Per client address.")
+    rate_limit_registration: str = Field(default="30/10 minutes", description="Per client address.")
     rate_limit_writes_per_account: str = Field(default="60/minute")
-    rate_limit_writes_per_address: str = Field(default="120/minute")
+    rate_limit_writes_per_address: str = Field(default="300/minute")
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="Addresses or networks (CIDR) whose X-Forwarded-For is believed.",

@@ -90,9 +90,11 @@ async def test_a_revoked_token_on_an_optional_route_is_a_bad_token(
         assert revoked.headers.get("WWW-Authenticate") == forged.headers.get("WWW-Authenticate")
 
 
-async def test_a_new_password_revokes_every_earlier_token(
+async def test_a_new_password_revokes_every_earlier_token_but_the_one_that_changed_it(
     client: httpx.AsyncClient, jake: Account
 ) -> None:
+    """ "Sign out other sessions": the client that changed the password stays signed in with
+    the token it has (the public RealWorld suite keeps using it) or the fresh one."""
     other_device = await login(client, jake)
 
     response = await client.put(
@@ -100,10 +102,43 @@ async def test_a_new_password_revokes_every_earlier_token(
     )
     fresh = ok(response)["user"]["token"]
 
-    assert_error(await client.get("/user", headers=jake.headers), 401, INVALID_TOKEN)
     assert_error(await client.get("/user", headers=auth(other_device)), 401, INVALID_TOKEN)
+    ok(await client.get("/user", headers=jake.headers))
     ok(await client.get("/user", headers=auth(fresh)))
     ok(await client.get("/user", headers=auth(await login(client, jake, "a new password"))))
+
+
+async def test_the_token_that_changed_the_password_can_change_it_again(
+    client: httpx.AsyncClient, jake: Account
+) -> None:
+    """The public suite's sequence: two password changes with the token from sign-up."""
+    for password in ("password", "p" * 64):
+        ok(await client.put("/user", json={"user": {"password": password}}, headers=jake.headers))
+
+    ok(await client.get("/user", headers=jake.headers))
+    ok(await client.get("/user", headers=auth(await login(client, jake, "p" * 64))))
+
+
+async def test_a_change_from_another_device_revokes_the_token_an_earlier_change_spared(
+    client: httpx.AsyncClient, jake: Account
+) -> None:
+    other_device = await login(client, jake)
+    first = ok(
+        await client.put("/user", json={"user": {"password": "password one"}}, headers=jake.headers)
+    )["user"]["token"]
+    ok(await client.get("/user", headers=jake.headers))
+    assert_error(await client.get("/user", headers=auth(other_device)), 401, INVALID_TOKEN)
+    newest_device = await login(client, jake, "password one")
+
+    ok(
+        await client.put(
+            "/user", json={"user": {"password": "password two"}}, headers=auth(newest_device)
+        )
+    )
+
+    for revoked in (jake.token, first):
+        assert_error(await client.get("/user", headers=auth(revoked)), 401, INVALID_TOKEN)
+    ok(await client.get("/user", headers=auth(newest_device)))
 
 
 async def test_other_changes_revoke_nothing(client: httpx.AsyncClient, jake: Account) -> None:

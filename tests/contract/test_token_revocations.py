@@ -1,9 +1,10 @@
 """The ``TokenRevocations`` port: one token by id, every token of a user issued before an
-instant, the latest instant winning. Over the in-memory store, every selected database, and
-Redis."""
+instant but the one it spares, the latest instant (with the token it spares) winning. Over the
+in-memory store, every selected database, and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,143 @@ async def test_the_latest_instant_wins(revocations: TokenRevocations, order: str
     between = token(7, issued_at=NOW - timedelta(minutes=1))
     assert await revocations.is_revoked(between)
     assert not await revocations.is_revoked(token(7, issued_at=later))
+
+
+async def test_the_spared_token_keeps_working_and_no_other_earlier_one(
+    revocations: TokenRevocations,
+) -> None:
+    presented, other = (token(7, issued_at=NOW - timedelta(minutes=m)) for m in (1, 2))
+    await revocations.revoke_issued_before(7, NOW, until=LATER, spared_token_id=presented.token_id)
+
+    assert not await revocations.is_revoked(presented)
+    assert await revocations.is_revoked(other)
+    assert await revocations.is_revoked(token(7, issued_at=NOW - timedelta(milliseconds=1)))
+    assert not await revocations.is_revoked(token(7, issued_at=NOW))
+
+
+async def test_a_spared_id_spares_only_that_users_token(revocations: TokenRevocations) -> None:
+    """Ids are unique anyway; the spare belongs to the user's cut-off all the same."""
+    await revocations.revoke_issued_before(7, NOW, until=LATER, spared_token_id="kept")
+    await revocations.revoke_issued_before(8, NOW, until=LATER)
+
+    earlier = NOW - timedelta(minutes=1)
+    assert not await revocations.is_revoked(token(7, issued_at=earlier, token_id="kept"))
+    assert await revocations.is_revoked(token(8, issued_at=earlier, token_id="kept"))
+
+
+@pytest.mark.parametrize("order", ["in order", "out of order"])
+async def test_a_later_change_by_another_token_revokes_the_first_spared_one(
+    revocations: TokenRevocations, order: str
+) -> None:
+    first_device, second_device = (token(7, issued_at=NOW - timedelta(hours=m)) for m in (2, 1))
+    first = (NOW - timedelta(minutes=5), first_device.token_id)
+    second = (NOW, second_device.token_id)
+    for instant, spared in [first, second] if order == "in order" else [second, first]:
+        await revocations.revoke_issued_before(
+            7, instant, until=instant + timedelta(hours=1), spared_token_id=spared
+        )
+
+    assert await revocations.is_revoked(first_device)
+    assert not await revocations.is_revoked(second_device)
+    assert await revocations.is_revoked(token(7, issued_at=NOW - timedelta(minutes=1)))
+    assert not await revocations.is_revoked(token(7, issued_at=NOW))
+
+
+@pytest.mark.parametrize("order", ["in order", "out of order"])
+async def test_the_later_change_spares_its_token_even_one_the_earlier_change_revoked(
+    revocations: TokenRevocations, order: str
+) -> None:
+    """The latest cut-off wins together with its spare, whichever arrives first; the earlier
+    change's spared token was issued before the later instant, so it is revoked."""
+    device = token(7, issued_at=NOW - timedelta(hours=1))
+    earlier = NOW - timedelta(minutes=5)
+    calls = [(earlier, "someone-else"), (NOW, device.token_id)]
+    for instant, spared in calls if order == "in order" else calls[::-1]:
+        await revocations.revoke_issued_before(
+            7, instant, until=instant + timedelta(hours=1), spared_token_id=spared
+        )
+
+    assert not await revocations.is_revoked(device)
+    assert await revocations.is_revoked(
+        token(7, issued_at=NOW - timedelta(hours=1), token_id="someone-else")
+    )
+
+
+async def test_concurrent_changes_leave_the_latest_with_its_spare(
+    revocations: TokenRevocations,
+) -> None:
+    devices = [token(7, issued_at=NOW - timedelta(hours=1)) for _ in range(5)]
+    instants = [NOW - timedelta(minutes=m) for m in (3, 0, 4, 1, 2)]  # devices[1]'s is latest
+
+    await asyncio.gather(
+        *(
+            revocations.revoke_issued_before(
+                7, instant, until=instant + timedelta(hours=1), spared_token_id=device.token_id
+            )
+            for device, instant in zip(devices, instants, strict=True)
+        )
+    )
+
+    assert [await revocations.is_revoked(device) for device in devices] == [
+        True,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert await revocations.is_revoked(token(7, issued_at=NOW - timedelta(milliseconds=1)))
+
+
+async def test_the_same_change_twice_spares_its_token(revocations: TokenRevocations) -> None:
+    presented = token(7, issued_at=NOW - timedelta(minutes=1))
+    for _ in range(2):
+        await revocations.revoke_issued_before(
+            7, NOW, until=LATER, spared_token_id=presented.token_id
+        )
+
+    assert not await revocations.is_revoked(presented)
+
+
+@pytest.mark.parametrize("order", ["in order", "out of order"])
+async def test_two_changes_in_one_instant_by_two_tokens_spare_neither(
+    revocations: TokenRevocations, order: str
+) -> None:
+    """Each change revokes the other's token, whichever arrives first; one of them arriving
+    again does not bring its spare back."""
+    first, second = (token(7, issued_at=NOW - timedelta(minutes=m)) for m in (2, 1))
+    pair = [first, second] if order == "in order" else [second, first]
+    for presented in pair:
+        await revocations.revoke_issued_before(
+            7, NOW, until=LATER, spared_token_id=presented.token_id
+        )
+    await revocations.revoke_issued_before(7, NOW, until=LATER, spared_token_id=first.token_id)
+
+    assert await revocations.is_revoked(first)
+    assert await revocations.is_revoked(second)
+
+
+async def test_a_cutoff_that_spares_none_after_one_that_spares_a_token(
+    revocations: TokenRevocations,
+) -> None:
+    """A later suspension (no spare) revokes the token a password change spared."""
+    presented = token(7, issued_at=NOW - timedelta(minutes=10))
+    await revocations.revoke_issued_before(
+        7, NOW - timedelta(minutes=5), until=LATER, spared_token_id=presented.token_id
+    )
+    assert not await revocations.is_revoked(presented)
+
+    await revocations.revoke_issued_before(7, NOW, until=LATER)
+
+    assert await revocations.is_revoked(presented)
+
+
+async def test_a_spared_token_that_logs_out_is_revoked(revocations: TokenRevocations) -> None:
+    presented = token(7, issued_at=NOW - timedelta(minutes=1))
+    await revocations.revoke_issued_before(7, NOW, until=LATER, spared_token_id=presented.token_id)
+
+    await revocations.revoke(presented.token_id, until=presented.expires_at)
+
+    assert await revocations.is_revoked(presented)
 
 
 async def test_both_kinds_together(revocations: TokenRevocations) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -216,6 +217,12 @@ async def test_revoked_tokens_expire_by_a_ttl_index_and_are_validated(store: Mon
     with pytest.raises(WriteError) as invalid:
         await db.revoked_tokens.insert_one({"_id": "token:abc"})  # no expires_at: never purged
     assert invalid.value.code == 121
+    now = datetime.now(UTC)
+    cutoff = {"_id": "user:1", "issued_before": now, "expires_at": now}
+    with pytest.raises(WriteError) as invalid:
+        await db.revoked_tokens.insert_one({**cutoff, "spared_token_id": 7})
+    assert invalid.value.code == 121
+    await db.revoked_tokens.insert_one({**cutoff, "spared_token_id": None})
 
 
 async def test_username_keys_are_recomputed_in_nfkc_form(store: MongoStorage) -> None:

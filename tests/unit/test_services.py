@@ -53,6 +53,11 @@ class FakeTokens:
         )
 
 
+def presented(user: User) -> TokenClaims:
+    """What the token a signed-in ``user`` sends says."""
+    return FakeTokens().read(f"token:{user.id}")
+
+
 class FakeClock:
     """Stands still until told to move."""
 
@@ -254,7 +259,7 @@ async def test_update_changes_only_the_given_fields(store: MemoryStorage) -> Non
         hasher=FakeHasher(),
         tokens=FakeTokens(),
         revocations=store.revocations,
-        user_id=jake.id,
+        claims=presented(jake),
         bio=" I like to skateboard ",
         image="https://example.com/jake.png",
     )
@@ -279,7 +284,7 @@ async def test_update_with_own_email_and_username_is_not_a_conflict(store: Memor
         hasher=FakeHasher(),
         tokens=FakeTokens(),
         revocations=store.revocations,
-        user_id=jake.id,
+        claims=presented(jake),
         email="JAKE@example.com",
         username="Jake",
     )
@@ -298,7 +303,7 @@ async def test_update_to_someone_elses_email_or_username_conflicts(store: Memory
             hasher=FakeHasher(),
             tokens=FakeTokens(),
             revocations=store.revocations,
-            user_id=jane.id,
+            claims=presented(jane),
             email="Jake@Example.com",
         )
     with pytest.raises(AlreadyExists, check=lambda e: e.field == "username"):
@@ -307,7 +312,7 @@ async def test_update_to_someone_elses_email_or_username_conflicts(store: Memory
             hasher=FakeHasher(),
             tokens=FakeTokens(),
             revocations=store.revocations,
-            user_id=jane.id,
+            claims=presented(jane),
             username="JAKE",
         )
     assert await users.current(uow(), user_id=jane.id) == jane
@@ -321,7 +326,7 @@ async def test_update_empty_bio_and_image_mean_none(store: MemoryStorage) -> Non
         hasher=FakeHasher(),
         tokens=FakeTokens(),
         revocations=store.revocations,
-        user_id=jake.id,
+        claims=presented(jake),
         bio="bio",
         image="img",
     )
@@ -331,7 +336,7 @@ async def test_update_empty_bio_and_image_mean_none(store: MemoryStorage) -> Non
         hasher=FakeHasher(),
         tokens=FakeTokens(),
         revocations=store.revocations,
-        user_id=jake.id,
+        claims=presented(jake),
         bio="",
         image=None,
     )
@@ -354,7 +359,7 @@ async def test_update_account_validates(
             hasher=FakeHasher(),
             tokens=FakeTokens(),
             revocations=store.revocations,
-            user_id=jake.id,
+            claims=presented(jake),
             **{field: value},
         )
     assert await users.current(store.unit_of_work(), user_id=jake.id) == jake
@@ -367,7 +372,7 @@ async def test_update_password(store: MemoryStorage) -> None:
         hasher=FakeHasher(),
         tokens=FakeTokens(),
         revocations=store.revocations,
-        user_id=jake.id,
+        claims=presented(jake),
         password="new-password",
     )
 

@@ -255,7 +255,8 @@ class Storage(Protocol):
 
 class TokenRevocations(Protocol):
     """Tokens that stop working before they expire: one token by its id (logout), or every
-    token of a user issued before an instant (a password change; later, a suspension).
+    token of a user issued before an instant but one (a password change, which spares the
+    token that made it; later, a suspension, which spares none).
 
     An entry is kept at least ``until`` (the latest expiry of the tokens it covers: after
     that they fail on their own) and may be forgotten then. Kept in Redis when one is
@@ -268,10 +269,20 @@ class TokenRevocations(Protocol):
         ...
 
     async def revoke_issued_before(
-        self, user_id: int, instant: datetime, *, until: datetime
+        self,
+        user_id: int,
+        instant: datetime,
+        *,
+        until: datetime,
+        spared_token_id: str | None = None,
     ) -> None:
-        """Every token of the user issued before ``instant``. The latest instant given wins,
-        whatever order calls arrive in."""
+        """Every token of the user issued before ``instant`` except the one whose id is
+        ``spared_token_id`` (``None``: no exception).
+
+        A user has one cut-off: the latest instant given wins together with the token it
+        spares, whatever order calls arrive in, so a later call revokes the token an earlier
+        one spared (unless it spares the same one). Two calls with the same instant sparing
+        different tokens spare neither."""
         ...
 
     async def is_revoked(self, claims: TokenClaims) -> bool:

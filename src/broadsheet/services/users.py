@@ -110,19 +110,21 @@ async def update(
     hasher: PasswordHasher,
     tokens: TokenCodec,
     revocations: TokenRevocations,
-    user_id: int,
+    claims: TokenClaims,
     username: Change[str | None] = UNCHANGED,
     email: Change[str | None] = UNCHANGED,
     password: Change[str | None] = UNCHANGED,
     bio: Change[str | None] = UNCHANGED,
     image: Change[str | None] = UNCHANGED,
 ) -> SignedIn:
-    """Change any of the fields; uniqueness is checked by the store, one's own values are fine.
+    """Change the account of the token's user (``claims``: the token presented); uniqueness
+    is checked by the store, one's own values are fine.
 
     Everything is validated (and a new password hashed) before the transaction opens. Only
     the fields that really change are written, so a concurrent change of another field
-    stays; nothing is written when nothing changes. A new password revokes every token
-    issued before the one returned.
+    stays; nothing is written when nothing changes. A new password revokes every token of
+    the user issued before the one returned except the token presented ("sign out other
+    sessions"): the client that made the change stays signed in with either.
     """
     changes: dict[str, Any] = {}
     new_password: str | None = None
@@ -140,7 +142,7 @@ async def update(
     if new_password is not None:
         changes["password_hash"] = await hasher.hash(new_password)
     async with uow:
-        user = await lookups.viewer(uow, user_id)
+        user = await lookups.viewer(uow, claims.user_id)
         edit = UserChanges(
             **{field: value for field, value in changes.items() if getattr(user, field) != value}
         )
@@ -151,7 +153,9 @@ async def update(
         return SignedIn(user, tokens.issue(user.id))
     # After the commit: a failed update (a taken username, say) must not sign anyone out.
     token, issued = await _token_later_than_any_before(tokens, user.id)
-    await revocations.revoke_issued_before(user.id, issued.issued_at, until=issued.expires_at)
+    await revocations.revoke_issued_before(
+        user.id, issued.issued_at, until=issued.expires_at, spared_token_id=claims.token_id
+    )
     return SignedIn(user, token)
 
 

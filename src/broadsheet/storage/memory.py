@@ -315,34 +315,58 @@ class MemoryUnitOfWork:
         self._state = self.state.copy()
 
 
+@dataclass(frozen=True, slots=True)
+class _Cutoff:
+    issued_before: datetime
+    spared_token_id: str | None
+    until: datetime
+
+
 class MemoryTokenRevocations:
     """Revoked token ids and per-user cut-offs, each with the time it may be forgotten."""
 
     def __init__(self) -> None:
         self._tokens: dict[str, datetime] = {}
-        self._cutoffs: dict[int, tuple[datetime, datetime]] = {}  # (issued_before, until)
+        self._cutoffs: dict[int, _Cutoff] = {}
 
     async def revoke(self, token_id: str, *, until: datetime) -> None:
         self._purge()
         self._tokens[token_id] = max(until, self._tokens.get(token_id, until))
 
     async def revoke_issued_before(
-        self, user_id: int, instant: datetime, *, until: datetime
+        self,
+        user_id: int,
+        instant: datetime,
+        *,
+        until: datetime,
+        spared_token_id: str | None = None,
     ) -> None:
         self._purge()
-        before, kept_until = self._cutoffs.get(user_id, (instant, until))
-        self._cutoffs[user_id] = (max(before, instant), max(kept_until, until))
+        stored = self._cutoffs.get(user_id)
+        if stored is None:
+            self._cutoffs[user_id] = _Cutoff(instant, spared_token_id, until)
+            return
+        spared = stored.spared_token_id
+        if stored.issued_before < instant:
+            spared = spared_token_id
+        elif stored.issued_before == instant and spared != spared_token_id:
+            spared = None  # each of the two would have revoked the other's token
+        self._cutoffs[user_id] = _Cutoff(
+            max(stored.issued_before, instant), spared, max(stored.until, until)
+        )
 
     async def is_revoked(self, claims: TokenClaims) -> bool:
         cutoff = self._cutoffs.get(claims.user_id)
         return claims.token_id in self._tokens or (
-            cutoff is not None and claims.issued_at < cutoff[0]
+            cutoff is not None
+            and claims.issued_at < cutoff.issued_before
+            and claims.token_id != cutoff.spared_token_id
         )
 
     def _purge(self) -> None:
         now = datetime.now(UTC)
         self._tokens = {key: until for key, until in self._tokens.items() if until >= now}
-        self._cutoffs = {key: entry for key, entry in self._cutoffs.items() if entry[1] >= now}
+        self._cutoffs = {key: entry for key, entry in self._cutoffs.items() if entry.until >= now}
 
 
 class MemoryStorage:

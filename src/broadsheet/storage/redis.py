@@ -2,11 +2,11 @@
 sees a logout at once, and Redis forgets each entry by itself when its tokens expire.
 
 Keys, under the configured prefix: ``<prefix>:revoked-token:<jti>`` (logout) and
-``<prefix>:revoked-before:<user id>`` holding milliseconds since the epoch (a password
-change). The check is one ``MGET`` of both; the cut-off moves forward only (a Lua script),
-whatever order two password changes arrive in. Redis unreachable is ``StoreUnavailable``: a
-revocation check that cannot be answered fails the request rather than letting a logged-out
-token back in.
+``<prefix>:revoked-before:<user id>`` holding ``<milliseconds since the epoch>:<spared jti>``
+(a password change, which spares the token that made it). The check is one ``MGET`` of both;
+the cut-off moves forward only (a Lua script), whatever order two password changes arrive in.
+Redis unreachable is ``StoreUnavailable``: a revocation check that cannot be answered fails
+the request rather than letting a logged-out token back in.
 """
 
 from __future__ import annotations
@@ -21,15 +21,25 @@ from redis.exceptions import RedisError
 from broadsheet.domain.errors import StoreUnavailable
 from broadsheet.domain.models import TokenClaims
 
-# Set the cut-off only if later than the one stored; keep the key until the later expiry.
+# The cut-off is "<ms>:<spared token id>" (the id may be empty). Keep the later instant with
+# the token it spares; at the same instant, two different spared tokens spare neither. Keep
+# the key until the later expiry.
 _MOVE_CUTOFF_FORWARD = """
-local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
-local instant = tonumber(ARGV[1])
-local until_ms = tonumber(ARGV[2])
-local expires = redis.call('PEXPIRETIME', KEYS[1])
-if expires > until_ms then until_ms = expires end
-if instant < stored then instant = stored end
-redis.call('SET', KEYS[1], instant, 'PXAT', until_ms)
+local instant, spared, until_ms = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local value = ARGV[1] .. ':' .. spared
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local colon = string.find(stored, ':', 1, true)
+  local stored_instant = tonumber(string.sub(stored, 1, colon - 1))
+  if stored_instant > instant then
+    value = stored
+  elseif stored_instant == instant and string.sub(stored, colon + 1) ~= spared then
+    value = ARGV[1] .. ':'
+  end
+  local expires = redis.call('PEXPIRETIME', KEYS[1])
+  if expires > until_ms then until_ms = expires end
+end
+redis.call('SET', KEYS[1], value, 'PXAT', until_ms)
 """
 
 
@@ -48,12 +58,17 @@ class RedisTokenRevocations:
             await self._client.set(self._token_key(token_id), 1, pxat=_milliseconds(until))
 
     async def revoke_issued_before(
-        self, user_id: int, instant: datetime, *, until: datetime
+        self,
+        user_id: int,
+        instant: datetime,
+        *,
+        until: datetime,
+        spared_token_id: str | None = None,
     ) -> None:
         async with _unreachable_as_unavailable():
             await self._move_cutoff_forward(
                 keys=[self._user_key(user_id)],
-                args=[_milliseconds(instant), _milliseconds(until)],
+                args=[_milliseconds(instant), spared_token_id or "", _milliseconds(until)],
             )
 
     async def is_revoked(self, claims: TokenClaims) -> bool:
@@ -61,8 +76,14 @@ class RedisTokenRevocations:
             token, cutoff = await self._client.mget(
                 [self._token_key(claims.token_id), self._user_key(claims.user_id)]
             )
-        return token is not None or (
-            cutoff is not None and _milliseconds(claims.issued_at) < int(cutoff)
+        if token is not None:
+            return True
+        if cutoff is None:
+            return False
+        text = cutoff.decode() if isinstance(cutoff, bytes) else cutoff
+        instant, _, spared = text.partition(":")
+        return _milliseconds(claims.issued_at) < int(instant) and claims.token_id != (
+            spared or None  # "" spares nothing
         )
 
     def _token_key(self, token_id: str) -> str:

@@ -75,8 +75,12 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "updated_at": _DATE,
         }
     ),
-    # ``token:<jti>`` (logout) or ``user:<id>`` with ``issued_before`` (see revocations.py).
-    "revoked_tokens": _schema({"_id": _STRING, "expires_at": _DATE}, {"issued_before": _DATE}),
+    # ``token:<jti>`` (logout) or ``user:<id>`` with ``issued_before`` and ``spared_token_id``
+    # (see revocations.py).
+    "revoked_tokens": _schema(
+        {"_id": _STRING, "expires_at": _DATE},
+        {"issued_before": _DATE, "spared_token_id": _OPTIONAL_STRING},
+    ),
 }
 
 INDEXES: dict[str, list[IndexModel]] = {

@@ -1,7 +1,8 @@
 """Revoked tokens in MongoDB, for deployments without Redis.
 
 One collection, ``revoked_tokens``, two kinds of document: ``token:<jti>`` for a logged-out
-token, ``user:<id>`` with ``issued_before`` for a user whose earlier tokens are all revoked.
+token, ``user:<id>`` with ``issued_before`` for a user whose earlier tokens are all revoked
+but the one ``spared_token_id`` names (the token that changed the password).
 So the check on every authenticated request is one ``find`` by ``_id``. A TTL index on
 ``expires_at`` lets the server delete what no longer matters (see ``migrations.py``).
 """
@@ -43,13 +44,43 @@ class MongoTokenRevocations:
             )
 
     async def revoke_issued_before(
-        self, user_id: int, instant: datetime, *, until: datetime
+        self,
+        user_id: int,
+        instant: datetime,
+        *,
+        until: datetime,
+        spared_token_id: str | None = None,
     ) -> None:
+        # One atomic pipeline update, so concurrent changes in any order leave the latest
+        # instant with the token it spares; on a new document "$issued_before" is missing,
+        # which sorts before any date.
+        stored_is = {"$cmp": ["$issued_before", instant]}
+        same_spared = {"$eq": ["$spared_token_id", spared_token_id]}
+        spared = {
+            "$switch": {
+                "branches": [
+                    {"case": {"$lt": [stored_is, 0]}, "then": spared_token_id},
+                    # The same instant, another spared token: each revoked the other's.
+                    {
+                        "case": {"$eq": [stored_is, 0]},
+                        "then": {"$cond": [same_spared, spared_token_id, None]},
+                    },
+                ],
+                "default": "$spared_token_id",
+            }
+        }
         async with _unreachable_as_unavailable():
-            # $max on both: concurrent changes in any order leave the latest instant.
             await self._collection.update_one(
                 {"_id": _user_key(user_id)},
-                {"$max": {"issued_before": instant, "expires_at": until}},
+                [
+                    {
+                        "$set": {
+                            "spared_token_id": spared,
+                            "issued_before": {"$max": ["$issued_before", instant]},
+                            "expires_at": {"$max": ["$expires_at", until]},
+                        }
+                    }
+                ],
                 upsert=True,
             )
 
@@ -60,7 +91,9 @@ class MongoTokenRevocations:
         for document in found:
             if document["_id"] == keys[0]:
                 return True
-            if claims.issued_at < document["issued_before"]:
+            if claims.issued_at < document["issued_before"] and claims.token_id != document.get(
+                "spared_token_id"
+            ):
                 return True
         return False
 

@@ -40,17 +40,38 @@ class SqlTokenRevocations:
             )
 
     async def revoke_issued_before(
-        self, user_id: int, instant: datetime, *, until: datetime
+        self,
+        user_id: int,
+        instant: datetime,
+        *,
+        until: datetime,
+        spared_token_id: str | None = None,
     ) -> None:
+        cutoff = token_cutoff.c
         async with _unreachable_as_unavailable(), self._engine.begin() as connection:
             await _purge(connection)
-            row = {"user_id": user_id, "issued_before": instant, "expires_at": until}
+            row = {
+                "user_id": user_id,
+                "issued_before": instant,
+                "spared_token_id": spared_token_id,
+                "expires_at": until,
+            }
             await connection.execute(insert_if_absent(connection, token_cutoff, row))
-            # The row existed: move it forward only, so the latest instant wins.
+            # The row existed: move it forward only, so the latest instant (with the token it
+            # spares) wins; at the same instant, two different spared tokens spare neither.
             await connection.execute(
                 update(token_cutoff)
-                .where(token_cutoff.c.user_id == user_id, token_cutoff.c.issued_before < instant)
-                .values(issued_before=instant, expires_at=until)
+                .where(cutoff.user_id == user_id, cutoff.issued_before < instant)
+                .values(issued_before=instant, spared_token_id=spared_token_id, expires_at=until)
+            )
+            await connection.execute(
+                update(token_cutoff)
+                .where(
+                    cutoff.user_id == user_id,
+                    cutoff.issued_before == instant,
+                    cutoff.spared_token_id.is_distinct_from(spared_token_id),
+                )
+                .values(spared_token_id=None)
             )
 
     async def is_revoked(self, claims: TokenClaims) -> bool:
@@ -60,6 +81,7 @@ class SqlTokenRevocations:
                 exists().where(
                     token_cutoff.c.user_id == claims.user_id,
                     token_cutoff.c.issued_before > claims.issued_at,
+                    token_cutoff.c.spared_token_id.is_distinct_from(claims.token_id),
                 ),
             )
         )

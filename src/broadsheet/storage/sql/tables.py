@@ -154,6 +154,7 @@ token_cutoff = Table(
     metadata,
     Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("issued_before", UtcDateTime, nullable=False),
+    Column("spared_token_id", String(64), comment="the token that made the change: not revoked"),
     Column("expires_at", UtcDateTime, nullable=False),
     Index(None, "expires_at"),
     **_MARIADB,

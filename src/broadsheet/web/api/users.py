@@ -64,7 +64,7 @@ async def update_user(
         hasher=app.hasher,
         tokens=app.tokens,
         revocations=app.revocations,
-        user_id=viewer.user_id,
+        claims=viewer.claims,
         username=changes.change("username", changes.username),
         email=changes.change("email", changes.email),
         password=changes.change("password", changes.password),

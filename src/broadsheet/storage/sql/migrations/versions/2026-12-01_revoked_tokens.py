@@ -1,4 +1,5 @@
-"""Revoked tokens: logged-out tokens, and per user the instant before which tokens are revoked.
+"""Revoked tokens: logged-out tokens, and per user the instant before which tokens are revoked
+(but one, the token that changed the password).
 
 Revision ID: 797a7bba935b
 Revises: 5e1c0a7b9d42
@@ -34,6 +35,12 @@ def upgrade() -> None:
         "token_cutoff",
         sa.Column("user_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("issued_before", broadsheet.storage.sql.types.UtcDateTime(), nullable=False),
+        sa.Column(
+            "spared_token_id",
+            sa.String(length=64),
+            nullable=True,
+            comment="the token that made the change: not revoked",
+        ),
         sa.Column("expires_at", broadsheet.storage.sql.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_token_cutoff")),
         mysql_charset="utf8mb4",
