@@ -23,7 +23,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -55,6 +55,17 @@ LOG_ERRORS = ("Traceback", "ERROR", "Exception", "unhandled error", "CRITICAL")
 FIGURES: list[tuple[str, str]] = []
 
 
+async def in_parallel(calls: Iterable[Awaitable[None]], *, at_once: int = 8) -> None:
+    """Run independent probes a few at a time: the batteries stay quick on a busy machine."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def gated(call: Awaitable[None]) -> None:
+        async with gate:
+            await call
+
+    await asyncio.gather(*(gated(call) for call in calls))
+
+
 def unique() -> str:
     """A fresh prefix for usernames, emails and titles: tests share a database, not data."""
     return uuid.uuid4().hex[:8]
@@ -72,10 +83,19 @@ def report(battery: str, line: str) -> None:
 class LiveServer:
     """One ``broadsheet serve`` process group over one database; restartable on it."""
 
-    def __init__(self, backend: str, database_url: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        backend: str,
+        database_url: str,
+        workdir: Path,
+        *,
+        name: str = "server",
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.backend = backend
+        self.settings = settings or {}
         self.database_url = database_url
-        self.log_path = workdir / f"server-{backend}.log"
+        self.log_path = workdir / f"{name}-{backend}.log"
         self.port = 0
         self.starts = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -97,6 +117,7 @@ class LiveServer:
             BROADSHEET_ARGON2_MEMORY_KIB="1024",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.settings)
         return env
 
     def start(self, timeout: float = 60) -> None:
@@ -218,10 +239,13 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def serving(backend: str, workdir: Path) -> Iterator[LiveServer]:
-    """A fresh database of ``backend`` and a started server over it; both gone afterwards."""
+def serving(
+    backend: str, workdir: Path, *, name: str = "server", settings: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A fresh database of ``backend`` and a started server over it; both gone afterwards.
+    ``settings`` are environment variables on top of the batteries' own."""
     url = databases.create_database(backend, workdir)
-    server = LiveServer(backend, url, workdir)
+    server = LiveServer(backend, url, workdir, name=name, settings=settings)
     try:
         server.start()
         yield server
@@ -432,6 +456,29 @@ def error_shape_problem(response: httpx.Response) -> str | None:
 
 
 # --- what only the database can show -----------------------------------------------------
+
+
+async def delete_user(backend: str, url: str, username: str) -> None:
+    """Remove an account behind the API's back (Broadsheet has no endpoint for it), as an
+    operator would: what the user wrote goes with them."""
+    if backend.startswith("mongodb"):
+        address = url.partition("?")[0]
+        base, _, name = address.rpartition("/")
+        client: pymongo.MongoClient[dict[str, Any]]
+        with pymongo.MongoClient(base + "/") as client:
+            client[name].users.delete_one({"username": username})
+        return
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if backend == "sqlite":
+                await connection.execute(text("PRAGMA foreign_keys = ON"))
+            await connection.execute(
+                text("DELETE FROM user_account WHERE username = :name"), {"name": username}
+            )
+    finally:
+        await engine.dispose()
+
 
 _SQL_ORPHANS = {
     "comments without their article": (

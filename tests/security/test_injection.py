@@ -36,7 +36,7 @@ from tests.api.helpers import (
     ok,
     register,
 )
-from tests.live_server import SECRET_KEY, Findings, LiveServer, unique
+from tests.live_server import SECRET_KEY, Findings, LiveServer, in_parallel, unique
 
 # Strings that would change a query if pasted into SQL or read as a MongoDB operator.
 HOSTILE = [
@@ -146,22 +146,27 @@ async def test_filters_match_hostile_strings_exactly(
 ) -> None:
     """``?tag=``, ``?author=``, ``?favorited=`` with hostile strings find nothing (no article
     has such a tag, no user such a name), signed in or not."""
-    for viewer in (None, world.reader):
-        headers = viewer.headers if viewer else {}
+
+    async def hostile(parameter: str, value: str, headers: dict[str, str]) -> None:
+        what = f"?{parameter}={value!r}"
+        response = await findings.send(
+            http, "GET", "/articles", params={parameter: value}, headers=headers
+        )
+        answered = findings.expect(response, {200}, what)
+        if answered is not None and answered.json() != EMPTY_PAGE:
+            findings.problem(f"{what} matched {count_of(answered)} articles")
+
+    async def encoded(parameter: str, value: str, headers: dict[str, str]) -> None:
+        url = f"/articles?{parameter}={value}"
+        empty_or_refused(findings, await findings.send(http, "GET", url, headers=headers), url)
+
+    probes = []
+    for headers in ({}, world.reader.headers):
         for parameter in ("tag", "author", "favorited"):
-            for value in HOSTILE:
-                what = f"?{parameter}={value!r}"
-                response = await findings.send(
-                    http, "GET", "/articles", params={parameter: value}, headers=headers
-                )
-                answered = findings.expect(response, {200}, what)
-                if answered is not None and answered.json() != EMPTY_PAGE:
-                    findings.problem(f"{what} matched {count_of(answered)} articles")
-            encoded = [quote(v, errors="surrogatepass") for v in AWKWARD] + RAW_URL_TEXT
-            for value in encoded:
-                url = f"/articles?{parameter}={value}"
-                response = await findings.send(http, "GET", url, headers=headers)
-                empty_or_refused(findings, response, url)
+            probes += [hostile(parameter, value, headers) for value in HOSTILE]
+            raw = [quote(v, errors="surrogatepass") for v in AWKWARD] + RAW_URL_TEXT
+            probes += [encoded(parameter, value, headers) for value in raw]
+    await in_parallel(probes)
     await findings.finish()
 
 
@@ -255,22 +260,24 @@ async def test_hostile_path_parameters_name_nothing(
 ) -> None:
     """A slug or username that is a hostile string is simply not found (404 in the contract's
     words); encoded NULs and invalid UTF-8 are not found or refused. The world is unchanged."""
+
+    async def one(
+        method: str, url: str, body: dict[str, Any] | None, statuses: set[int], exact: Any
+    ) -> None:
+        response = await findings.send(http, method, url, json=body, headers=world.author.headers)
+        findings.expect_error(response, statuses, f"{method} {url}", body=exact)
+
+    probes = []
     for method, template, what, body in path_routes(world):
         for value in [*HOSTILE, *AWKWARD]:
             url = template.format(quote(value, safe="", errors="surrogatepass"))
-            response = await findings.send(
-                http, method, url, json=body, headers=world.author.headers
-            )
             if value in HOSTILE and "/" not in value:
-                findings.expect_error(response, {404}, f"{method} {url}", body=not_found(what))
+                probes.append(one(method, url, body, {404}, not_found(what)))
             else:  # a decoded "/" changes the route: the router's 404 is as good
-                findings.expect_error(response, {404, 422}, f"{method} {url}")
+                probes.append(one(method, url, body, {404, 422}, None))
         for raw in RAW_URL_TEXT:
-            url = template.format(raw)
-            response = await findings.send(
-                http, method, url, json=body, headers=world.author.headers
-            )
-            findings.expect_error(response, {404, 405, 422}, f"{method} {url} (raw)")
+            probes.append(one(method, template.format(raw), body, {404, 405, 422}, None))
+    await in_parallel(probes)
     await check_world_intact(http, world, findings)
     await findings.finish()
 
@@ -336,40 +343,41 @@ async def test_operator_objects_in_bodies_are_refused(
     """An object, array, number or boolean where the contract has a string is a 422 on every
     body field, and writes nothing; login with ``{"$ne": null}`` is never a 200."""
     headers = world.author.headers
+
+    async def one(method: str, path: str, body: dict[str, Any], what: str) -> None:
+        response = await findings.send(http, method, path, json=body, headers=headers)
+        findings.expect_error(response, {422}, what)
+
+    async def no_change(method: str, path: str, body: dict[str, Any], what: str) -> None:
+        """Every field of an update is optional: an object of unknown keys changes nothing
+        (the world check below sees that), or is refused."""
+        response = await findings.send(http, method, path, json=body, headers=headers)
+        if response is None or response.status_code != 200:
+            findings.expect_error(response, {422}, what)
+
+    probes = []
     for method, path, wrapper, others in string_fields(world):
         for name in fields_of(path):
             for value in OPERATORS:
                 body = {wrapper: {**others, name: value}}
-                response = await findings.send(http, method, path, json=body, headers=headers)
-                findings.expect_error(response, {422}, f"{method} {path} {name}={value!r}")
+                probes.append(one(method, path, body, f"{method} {path} {name}={value!r}"))
         for value in OPERATORS:  # the wrapper object itself
-            response = await findings.send(
-                http, method, path, json={wrapper: value}, headers=headers
-            )
-            what = f"{method} {path} {wrapper}={value!r}"
-            if method == "PUT" and isinstance(value, dict):
-                # Every field of an update is optional: unknown keys are no change at all.
-                findings.expect(response, {200, 422}, what)
-            else:
-                findings.expect_error(response, {422}, what)
+            check = no_change if method == "PUT" and isinstance(value, dict) else one
+            probes.append(check(method, path, {wrapper: value}, f"{method} {path} {value!r}"))
     for value in OPERATORS:
         tags: list[Any] = ["fine", value]
         # A list of strings is a good tagList; anything else, or inside it, is not.
         for tag_list in [tags] if isinstance(value, list) else [value, tags]:
             fields = {**new_article(f"Tags {unique()}"), "tagList": tag_list}
-            response = await findings.send(
-                http, "POST", "/articles", json={"article": fields}, headers=headers
-            )
-            findings.expect_error(response, {422}, f"tagList={tag_list!r}")
+            probes.append(one("POST", "/articles", {"article": fields}, f"tagList={tag_list!r}"))
     logins: list[dict[str, Any]] = [
         {"email": {"$ne": None}, "password": {"$ne": None}},
         {"email": world.author.email, "password": {"$ne": None}},
         {"email": {"$regex": ".*"}, "password": PASSWORD},
         {"email": {"$gt": ""}, "password": {"$gt": ""}},
     ]
-    for login in logins:
-        response = await findings.send(http, "POST", "/users/login", json={"user": login})
-        findings.expect_error(response, {422}, f"login with {login!r}")
+    probes += [one("POST", "/users/login", {"user": login}, f"login {login!r}") for login in logins]
+    await in_parallel(probes)
     me = ok(await http.get("/user", headers=headers))["user"]
     if (me["username"], me["email"], me["bio"], me["image"]) != (
         world.author.username,
@@ -388,8 +396,9 @@ async def test_hostile_strings_are_stored_as_data(
     """Titles, descriptions, bodies, tags, comments, bios and usernames made of hostile
     strings are stored and returned exactly, and an exact filter finds exactly them."""
     send = findings.send
-    author = await register(http, f"{unique()}writer")
-    for number, value in enumerate(HOSTILE):
+    authors = [await register(http, f"{unique()}writer") for _ in HOSTILE]
+
+    async def as_data(number: int, value: str, author: Account) -> None:
         title, tag = f"{value} {number}", f"{value[:50]} {unique()}"  # tags: 64 at most
         fields = {"title": title, "description": value, "body": value, "tagList": [tag]}
         created = await send(
@@ -397,7 +406,7 @@ async def test_hostile_strings_are_stored_as_data(
         )
         answered = findings.expect(created, {201}, f"article made of {value!r}")
         if answered is None:
-            continue
+            return
         slug = answered.json()["article"]["slug"]
         shown = ok(await http.get(f"/articles/{quote(slug)}"))["article"]
         for key, sent in (
@@ -425,14 +434,15 @@ async def test_hostile_strings_are_stored_as_data(
             stored = ok(await http.get(f"/profiles/{author.username}"))["profile"]["bio"]
             if stored != value:
                 findings.problem(f"bio {value!r} came back as {stored!r}")
-    for value in HOSTILE:
+
+    async def as_username(value: str) -> None:
         name = f"{unique()}{value}"
         if any(ch.isspace() for ch in name) or "/" in name:
-            continue  # not a username by the contract's rules
+            return  # not a username by the contract's rules
         fields = new_user(name, f"{unique()}@example.com")
         registered = await send(http, "POST", "/users", json={"user": fields})
         if findings.expect(registered, {201}, f"username {name!r}") is None:
-            continue
+            return
         assert registered is not None
         if registered.json()["user"]["username"] != name:
             findings.problem(f"username {name!r} came back as {registered.json()['user']}")
@@ -443,6 +453,11 @@ async def test_hostile_strings_are_stored_as_data(
         by = ok(await http.get("/articles", params={"author": name}))
         if by["articlesCount"] != 0:
             findings.problem(f"?author={name!r} found {by['articlesCount']} articles")
+
+    await in_parallel(
+        as_data(n, v, a) for n, (v, a) in enumerate(zip(HOSTILE, authors, strict=True))
+    )
+    await in_parallel(as_username(value) for value in HOSTILE)
     await check_world_intact(http, world, findings)
     await findings.finish()
 
@@ -454,7 +469,8 @@ async def test_awkward_text_is_stored_exactly_or_refused(
     returns the text exactly, or a 4xx in the error shape. Never a 500."""
     # Registered before any probe: a probe that breaks a connection cannot break these.
     writers = [await register(http, f"{unique()}awk") for _ in AWKWARD]
-    for value, writer in zip(AWKWARD, writers, strict=True):
+
+    async def one_value(value: str, writer: Account) -> None:
         fresh = unique()
         login, comments = "/users/login", f"/articles/{world.slug}/comments"
         email = world.author.email
@@ -492,6 +508,8 @@ async def test_awkward_text_is_stored_exactly_or_refused(
                 findings.expect_error(response, {400, 422}, what)
             else:
                 await check_round_trip(http, findings, field, path, body, response, writer)
+
+    await in_parallel(one_value(v, w) for v, w in zip(AWKWARD, writers, strict=True))
     await findings.finish()
 
 
@@ -538,7 +556,7 @@ async def check_round_trip(
         stored = stored[0] if len(stored) == 1 else stored
     else:
         stored = shown.json()["article"]["tagList" if field == "tag" else field]
-    if stored != fields["tagList" if field == "tag" else field]:
+    if stored != fields[{"tag": "tagList", "comment": "body"}.get(field, field)]:
         findings.problem(f"{what}: stored as {stored!r}")
 
 
@@ -596,21 +614,24 @@ async def test_hostile_headers(http: httpx.AsyncClient, world: World, findings: 
         ("GET", "/articles/feed"),
         ("POST", f"/articles/{world.slug}/favorite"),
     ]
-    for value in authorizations:
-        for method, path in required:
-            response = await findings.send(http, method, path, headers={"Authorization": value})
-            what = f"{method} {path} Authorization: {value!r:.60}"
-            findings.expect_error(response, {401}, what, body=INVALID_TOKEN)
+
+    async def refused(method: str, path: str, value: str | bytes, what: str) -> None:
+        response = await findings.send(http, method, path, headers={"Authorization": value})
+        findings.expect_error(response, {401}, what, body=INVALID_TOKEN)
+
+    probes = [
+        refused(method, path, value, f"{method} {path} Authorization: {value!r:.60}")
+        for value in authorizations
+        for method, path in required
+    ]
     # Claims signed with the server's own key whose subject is no user id.
     subjects: list[Any] = ["1 OR 1=1", "' OR '1'='1", "$ne", "0", "-1", "99999999999999999999",
                            "1e3", "", {"$ne": None}, ["1"], None]  # fmt: skip
     for subject in subjects:
         claims: dict[str, Any] = {"sub": subject, "exp": 2**31}
         token = jwt.encode(claims, SECRET_KEY, algorithm="HS256")
-        response = await findings.send(
-            http, "GET", "/user", headers={"Authorization": f"Token {token}"}
-        )
-        findings.expect_error(response, {401}, f"token with sub {subject!r}", body=INVALID_TOKEN)
+        probes.append(refused("GET", "/user", f"Token {token}", f"token with sub {subject!r}"))
+    await in_parallel(probes)
     others = {
         "X-Forwarded-For": HOSTILE[0],
         "X-Real-IP": "'; DROP TABLE article; --",
