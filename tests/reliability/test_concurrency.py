@@ -54,22 +54,30 @@ async def test_hot_article_favorites(
     slug = (await create_article(http, author, f"Hot article {prefix}"))["slug"]
     url = f"/articles/{slug}/favorite"
     send, tally = findings.tally.send, findings.tally
+    # Ground truth per fan from the answers: a 200 did it, an error answer did nothing (the
+    # use case rolled back), no answer at all leaves it open.
+    favorited: dict[str, bool | None] = {fan.username: False for fan in fans}
 
-    for method, expected, final in (("POST", True, len(fans)), ("DELETE", False, 0)):
+    for method, doing in (("POST", True), ("DELETE", False)):
         responses = await tally.race(*(send(http, method, url, headers=f.headers) for f in fans))
         for fan, response in zip(fans, responses, strict=True):
+            if response is None:
+                favorited[fan.username] = None
             answered = findings.expect(response, {200}, f"{method} favorite by {fan.username}")
             if answered is None:
                 continue
+            favorited[fan.username] = doing
             article = answered.json()["article"]
-            if article["favorited"] is not expected:
-                findings.problem(f"{method} by {fan.username} answered favorited={not expected}")
+            if article["favorited"] is not doing:
+                findings.problem(f"{method} by {fan.username} answered favorited={not doing}")
             if transactional(backend) and not 0 <= article["favoritesCount"] <= len(fans):
                 findings.problem(f"{method} answered favoritesCount {article['favoritesCount']}")
         shown = ok(await send(http, "GET", f"/articles/{slug}"))["article"]["favoritesCount"]
-        if shown != final:
-            findings.drift += abs(shown - final)
-            findings.problem(f"after all {method}s favoritesCount is {shown}, expected {final}")
+        sure = sum(1 for state in favorited.values() if state)
+        maybe = sum(1 for state in favorited.values() if state is None)
+        if not sure <= shown <= sure + maybe:
+            findings.drift += abs(shown - sure)
+            findings.problem(f"after all {method}s favoritesCount is {shown}, answers say {sure}")
 
     await findings.finish(extra=f", {len(fans)} users on one article")
 
