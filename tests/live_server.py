@@ -233,7 +233,13 @@ class LiveServer:
         """An HTTP client for the API (paths relative to ``/api``) with a connection pool."""
         return httpx.AsyncClient(
             base_url=f"{self.url}/api",
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            # Idle connections go well before uvicorn's 5 s keep-alive closes them: reusing one
+            # as the server drops it would be a lost request that is nobody's bug.
+            limits=httpx.Limits(
+                max_connections=connections,
+                max_keepalive_connections=connections,
+                keepalive_expiry=2,
+            ),
             timeout=httpx.Timeout(timeout, pool=timeout),
         )
 
