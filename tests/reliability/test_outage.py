@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from broadsheet.storage.sql import CLIENT_MARGIN
 from tests import databases
 from tests.conftest import BACKENDS
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, report
 from tests.reliability.fault_proxy import FaultProxy, Mode
 
 SERVER_BACKENDS = [b for b in BACKENDS if b in {"postgresql", "mariadb", "mongodb"}]
@@ -137,13 +137,13 @@ def _served_through_proxy(url: str) -> Iterator[tuple[FaultProxy, LiveServer]]:
             "BROADSHEET_MONGO_SERVER_SELECTION_TIMEOUT_SECONDS": str(TIMEOUT),
             "BROADSHEET_HEALTH_TIMEOUT_SECONDS": str(TIMEOUT),
         }
-        with LiveServer(env) as server:
+        with LiveServer(env, workers=1) as server:
             yield proxy, server
 
 
 @pytest.mark.parametrize("mode", ["refuse", "drop", "stall"])
 def test_an_outage_is_a_quick_503_and_service_comes_back_by_itself(
-    backend: str, mode: Mode, database_urls: dict[str, str], figures: list[str]
+    backend: str, mode: Mode, database_urls: dict[str, str]
 ) -> None:
     url = database_urls[backend]
     asyncio.run(databases.empty_at(url))
@@ -173,11 +173,12 @@ def test_an_outage_is_a_quick_503_and_service_comes_back_by_itself(
     unavailable = [a for a in during if a.status == 503]
     other_5xx = [a for a in during if a.status >= 500 and a.status != 503]
     slowest = max(a.seconds for a in during)
-    figures.append(
+    report(
+        "reliability",
         f"outage {backend} {mode}: {len(during)} requests, {len(unavailable)} 503s, "
         f"{len(other_5xx)} other 5xx, max latency {slowest:.2f}s (bound {LATENCY_BOUND:g}s), "
         f"/healthz {health[0]} in {health[2]:.2f}s, recovered in {recovered_in:.2f}s, "
-        f"{sum(a.status < 300 for a in after)}/{len(after)} OK after"
+        f"{sum(a.status < 300 for a in after)}/{len(after)} OK after",
     )
     assert [a for a in during if a.status != 503] == [], server.log[-3000:]
     for answer in during:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import BACKENDS
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, report
 
 REQUESTS = 40
 
@@ -37,7 +37,7 @@ def _statuses(server: LiveServer, token: str) -> list[int]:
 
 
 def test_two_workers_and_a_restart_agree_on_the_generated_key(
-    backend: str, database_urls: dict[str, str], figures: list[str]
+    backend: str, database_urls: dict[str, str]
 ) -> None:
     env: dict[str, str | None] = {
         "DATABASE_URL": database_urls[backend],
@@ -57,9 +57,10 @@ def test_two_workers_and_a_restart_agree_on_the_generated_key(
         server.start()
         after_restart = _statuses(server, token)
 
-    figures.append(
+    report(
+        "reliability",
         f"signing key {backend}, 2 workers: {first_run.count(200)}/{REQUESTS} OK, "
-        f"after a restart {after_restart.count(200)}/{REQUESTS}"
+        f"after a restart {after_restart.count(200)}/{REQUESTS}",
     )
     assert first_run == [200] * REQUESTS
     assert after_restart == [200] * REQUESTS

@@ -24,6 +24,7 @@ from broadsheet.storage.sql.urls import sqlite_file
 from broadsheet.web.app import create_app
 from tests import databases
 from tests.conftest import BACKENDS
+from tests.live_server import report
 
 BUSY_TIMEOUT = 0.2
 
@@ -77,7 +78,7 @@ def sqlite_url(request: pytest.FixtureRequest, database_urls: dict[str, str]) ->
 
 
 async def test_a_sqlite_write_lock_past_the_busy_timeout_is_retried_then_a_503(
-    sqlite_url: str, figures: list[str]
+    sqlite_url: str,
 ) -> None:
     url = sqlite_url
     async with _client(_sqlite_settings(url)) as client:
@@ -87,7 +88,7 @@ async def test_a_sqlite_write_lock_past_the_busy_timeout_is_retried_then_a_503(
             write_seconds = time.monotonic() - started
             read = await client.get("/articles")
 
-    figures.append(f"sqlite locked: sign-up {write.status_code} after {write_seconds:.2f}s")
+    report("reliability", f"sqlite locked: sign-up {write.status_code} after {write_seconds:.2f}s")
     for response in (write, read):
         assert response.status_code == 503, response.text
         assert response.headers["retry-after"]
