@@ -10,8 +10,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from broadsheet import bootstrap
 from broadsheet.settings import Settings, get_settings
-from broadsheet.web import errors, health
+from broadsheet.web import docs, errors, health
 from broadsheet.web.api import router as api_router
+from broadsheet.web.headers import ResponseHeaders
+from broadsheet.web.limits import BodyLimit
+
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,14 +32,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A publishing platform serving the RealWorld (Conduit) API.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_url=OPENAPI_URL if settings.serves_api_docs else None,
+        docs_url=None,  # web.docs serves both pages from this origin
+        redoc_url=None,
+        # /api/articles/ is not /api/articles: a 404, not a redirect an API client won't expect.
+        redirect_slashes=False,
     )
+    # Outermost last: every response, a 413, a 500 or a preflight, passes ResponseHeaders.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.ServerErrors)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type"],
+        # Tokens travel in a header, never in cookies: a "*" origin stays safe without it.
+        allow_credentials=False,
     )
+    app.add_middleware(ResponseHeaders)
     errors.install(app)
     app.include_router(api_router)
     app.include_router(health.router)
+    if settings.serves_api_docs:
+        docs.install(app, openapi_url=OPENAPI_URL)
     return app

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -11,6 +12,7 @@ from fastapi.security import APIKeyHeader
 from broadsheet.bootstrap import Broadsheet
 from broadsheet.domain.errors import TokenInvalid, TokenMissing
 from broadsheet.domain.ports import UnitOfWork
+from broadsheet.web import headers
 
 _authorization = APIKeyHeader(
     name="Authorization",
@@ -18,6 +20,7 @@ _authorization = APIKeyHeader(
     description="`Token <jwt>` (`Bearer <jwt>` is accepted too)",
 )
 _SCHEMES = {"token", "bearer"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +46,8 @@ def _unit_of_work(broadsheet: App) -> UnitOfWork:
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 
 
-def _optional_credentials(
-    broadsheet: App, header: Annotated[str | None, Security(_authorization)]
-) -> Credentials | None:
-    """No header: anonymous. A header that does not hold a valid token: 401, never anonymous."""
-    if header is None:
-        return None
+def _verified(broadsheet: Broadsheet, header: str) -> Credentials:
+    """The credentials in an ``Authorization`` header, or TokenInvalid."""
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() not in _SCHEMES or not token:
@@ -57,16 +56,52 @@ def _optional_credentials(
 
 
 def _required_credentials(
-    credentials: Annotated[Credentials | None, Depends(_optional_credentials)],
+    broadsheet: App, header: Annotated[str | None, Security(_authorization)]
 ) -> Credentials:
-    if credentials is None:
+    """No header: 401 "is missing". A header that does not hold a valid token: 401 "is invalid"."""
+    if header is None:
         raise TokenMissing
-    return credentials
+    return _verified(broadsheet, header)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a route open to anyone: signed in, or anonymous.
+
+    A token that does not verify (bad, expired, another key's, an unknown scheme) or whose user
+    is gone reads as anonymous, and the response says so (``WWW-Authenticate: Token
+    error="invalid_token"``): a client that logs its user out must still be able to read.
+    """
+
+    credentials: Credentials | None
+    request: Request
+
+    async def read(self, use_case: Callable[[int | None], Awaitable[T]]) -> T:
+        """``use_case(viewer_id)``; once more as anonymous if the token's user no longer exists.
+
+        The services find that out with the lookup they make anyway, so a valid token costs no
+        extra round trip; only a token of a deleted user pays for a second run.
+        """
+        if self.credentials is None:
+            return await use_case(None)
+        try:
+            return await use_case(self.credentials.user_id)
+        except TokenInvalid:
+            headers.mark_token_rejected(self.request)
+            return await use_case(None)
+
+
+def _reader(
+    request: Request, broadsheet: App, header: Annotated[str | None, Security(_authorization)]
+) -> Reader:
+    if header is None:
+        return Reader(credentials=None, request=request)
+    try:
+        return Reader(credentials=_verified(broadsheet, header), request=request)
+    except TokenInvalid:
+        headers.mark_token_rejected(request)
+        return Reader(credentials=None, request=request)
 
 
 Viewer = Annotated[Credentials, Depends(_required_credentials)]
-MaybeViewer = Annotated[Credentials | None, Depends(_optional_credentials)]
-
-
-def viewer_id(viewer: Credentials | None) -> int | None:
-    return None if viewer is None else viewer.user_id
+MaybeViewer = Annotated[Reader, Depends(_reader)]

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Response, status
 from broadsheet.domain.models import ArticleFilter
 from broadsheet.services import articles
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["articles"])
+router = APIRouter(tags=["articles"], route_class=JsonRoute)
 
 # Bounds are checked by the domain (rules.page_bounds), so every presenter says the same.
 Limit = Annotated[int | None, Query(description="1 to 100, default 20")]
@@ -26,12 +27,11 @@ async def find(
     limit: Limit = None,
     offset: Offset = None,
 ) -> schemas.MultipleArticlesResponse:
-    page = await articles.find(
-        uow,
-        filters=ArticleFilter(tag=tag, author=author, favorited_by=favorited),
-        viewer_id=viewer_id(viewer),
-        limit=limit,
-        offset=offset,
+    filters = ArticleFilter(tag=tag, author=author, favorited_by=favorited)
+    page = await viewer.read(
+        lambda viewer_id: articles.find(
+            uow, filters=filters, viewer_id=viewer_id, limit=limit, offset=offset
+        )
     )
     return schemas.MultipleArticlesResponse.of(page)
 
@@ -46,7 +46,9 @@ async def feed(
 
 @router.get("/articles/{slug}")
 async def show(slug: str, viewer: MaybeViewer, uow: Uow) -> schemas.SingleArticleResponse:
-    article = await articles.show(uow, slug=slug, viewer_id=viewer_id(viewer))
+    article = await viewer.read(
+        lambda viewer_id: articles.show(uow, slug=slug, viewer_id=viewer_id)
+    )
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 

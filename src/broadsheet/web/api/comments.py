@@ -4,14 +4,17 @@ from fastapi import APIRouter, Response, status
 
 from broadsheet.services import comments
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["comments"])
+router = APIRouter(tags=["comments"], route_class=JsonRoute)
 
 
 @router.get("/articles/{slug}/comments")
 async def list_for(slug: str, viewer: MaybeViewer, uow: Uow) -> schemas.MultipleCommentsResponse:
-    found = await comments.list_for(uow, slug=slug, viewer_id=viewer_id(viewer))
+    found = await viewer.read(
+        lambda viewer_id: comments.list_for(uow, slug=slug, viewer_id=viewer_id)
+    )
     return schemas.MultipleCommentsResponse(comments=[schemas.Comment.of(c) for c in found])
 
 

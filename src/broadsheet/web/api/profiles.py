@@ -4,14 +4,17 @@ from fastapi import APIRouter
 
 from broadsheet.services import profiles
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import MaybeViewer, Uow, Viewer, viewer_id
+from broadsheet.web.deps import MaybeViewer, Uow, Viewer
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(tags=["profiles"], route_class=JsonRoute)
 
 
 @router.get("/profiles/{username}")
 async def show(username: str, viewer: MaybeViewer, uow: Uow) -> schemas.ProfileResponse:
-    profile = await profiles.show(uow, username=username, viewer_id=viewer_id(viewer))
+    profile = await viewer.read(
+        lambda viewer_id: profiles.show(uow, username=username, viewer_id=viewer_id)
+    )
     return schemas.ProfileResponse(profile=schemas.Profile.of(profile))
 
 

@@ -5,8 +5,9 @@ from fastapi import APIRouter
 from broadsheet.services import tags
 from broadsheet.web.api import schemas
 from broadsheet.web.deps import Uow
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["tags"])
+router = APIRouter(tags=["tags"], route_class=JsonRoute)
 
 
 @router.get("/tags")

@@ -5,8 +5,9 @@ from fastapi import APIRouter, status
 from broadsheet.services import users
 from broadsheet.web.api import schemas
 from broadsheet.web.deps import App, Uow, Viewer
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=JsonRoute)
 
 
 @router.post("/users/login")
