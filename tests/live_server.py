@@ -86,6 +86,12 @@ class LiveServer:
             self._log = None
 
     @property
+    def pid(self) -> int:
+        """The server's process (with one worker, the one that serves)."""
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    @property
     def log(self) -> str:
         """Everything the server printed, over every start."""
         return self._earlier_logs + self._current_log()
