@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -51,8 +52,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ResponseHeaders)
     errors.install(app)
+    app.openapi = lambda: _openapi_without_fastapi_errors(app)  # type: ignore[method-assign]
     app.include_router(api_router)
     app.include_router(health.router)
     if settings.serves_api_docs:
         docs.install(app, openapi_url=OPENAPI_URL)
     return app
+
+
+def _openapi_without_fastapi_errors(app: FastAPI) -> dict[str, Any]:
+    """The schema FastAPI generates, less the 422 it adds to every route with parameters in
+    its own ``{"detail": ...}`` shape: this API never answers that way, and each route that
+    can answer 422 declares it (``web.api.responses``)."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                response = operation.get("responses", {}).get("422", {})
+                if "HTTPValidationError" in str(response.get("content")):
+                    del operation["responses"]["422"]
+        components = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

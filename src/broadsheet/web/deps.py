@@ -16,6 +16,7 @@ from broadsheet.web import headers
 
 _authorization = APIKeyHeader(
     name="Authorization",
+    scheme_name="Token",
     auto_error=False,
     description="`Token <jwt>` (`Bearer <jwt>` is accepted too)",
 )

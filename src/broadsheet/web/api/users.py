@@ -4,13 +4,18 @@ from fastapi import APIRouter, status
 
 from broadsheet.services import users
 from broadsheet.web.api import schemas
+from broadsheet.web.api.responses import errors, links_from_user
 from broadsheet.web.deps import App, Uow, Viewer
 from broadsheet.web.json_body import JsonRoute
 
 router = APIRouter(tags=["users"], route_class=JsonRoute)
 
 
-@router.post("/users/login")
+@router.post(
+    "/users/login",
+    operation_id="Login",
+    responses={200: {"links": links_from_user()}, **errors(401, 422, rate_limited=True)},
+)
 async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
     signed_in = await users.login(
         uow,
@@ -22,7 +27,12 @@ async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schema
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="CreateUser",
+    responses={201: {"links": links_from_user()}, **errors(409, 422, rate_limited=True)},
+)
 async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
     signed_in = await users.register(
         uow,
@@ -35,13 +45,17 @@ async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schem
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
 
 
-@router.get("/user")
+@router.get("/user", operation_id="GetCurrentUser", responses=errors(401))
 async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
     user = await users.current(uow, user_id=viewer.user_id)
     return schemas.UserResponse(user=schemas.User.of(user, viewer.token))
 
 
-@router.put("/user")
+@router.put(
+    "/user",
+    operation_id="UpdateCurrentUser",
+    responses={200: {"links": links_from_user()}, **errors(401, 409, 422, rate_limited=True)},
+)
 async def update_user(
     request: schemas.UpdateUserRequest, viewer: Viewer, app: App, uow: Uow
 ) -> schemas.UserResponse:

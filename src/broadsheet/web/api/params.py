@@ -1,0 +1,52 @@
+"""Path and query parameters, typed as the API accepts them.
+
+The published schema states the bounds; the domain checks them (``rules.page_bounds``), so
+every presenter gives the same message for a ``limit`` out of range.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import WithJsonSchema
+
+from broadsheet.domain import rules
+
+Slug = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
+Username = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
+CommentId = Annotated[int, Path(description="The comment's `id`.")]
+Limit = Annotated[
+    int | None,
+    Query(description=f"1 to {rules.MAX_PAGE_SIZE}, default {rules.DEFAULT_PAGE_SIZE}"),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": rules.MAX_PAGE_SIZE,
+            "default": rules.DEFAULT_PAGE_SIZE,
+        }
+    ),
+]
+Offset = Annotated[
+    int | None,
+    Query(description="0 or more, default 0"),
+    WithJsonSchema({"type": "integer", "minimum": 0, "default": 0}),
+]
+
+
+Tag = Annotated[
+    str | None,
+    Query(description="Only articles with this tag."),
+    WithJsonSchema({"type": "string"}),
+]
+Author = Annotated[
+    str | None,
+    Query(description="Only articles by this username."),
+    WithJsonSchema({"type": "string"}),
+]
+FavoritedBy = Annotated[
+    str | None,
+    Query(description="Only articles this username favorited."),
+    WithJsonSchema({"type": "string"}),
+]
