@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 def serving(app: ASGIApp, *, startup_seconds: float = 20) -> Iterator[str]:
     """Serve ``app`` (its lifespan included) at the yielded base URL until the block ends."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", server_header=False, lifespan="on"
+        app, host="127.0.0.1", port=0, log_level="error", server_header=False, lifespan="on"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

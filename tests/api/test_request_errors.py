@@ -169,6 +169,7 @@ ALLOWED = [
     ("/user", {"GET", "PUT"}),
     ("/users", {"POST"}),
     ("/articles", {"GET", "POST"}),
+    ("/articles/feed", {"GET"}),  # never taken for a slug, with any method
     ("/articles/some-slug", {"GET", "PUT", "DELETE"}),
     ("/articles/some-slug/favorite", {"POST", "DELETE"}),
     ("/articles/some-slug/comments", {"GET", "POST"}),

@@ -51,7 +51,7 @@ async def feed(
 
 
 @router.get(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     operation_id="GetArticle",
     responses={**read_anonymously_on_a_bad_token(), **errors(404)},
     openapi_extra=OPTIONAL_AUTH,
@@ -86,7 +86,7 @@ async def create(
 
 
 @router.put(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     operation_id="UpdateArticle",
     responses=errors(401, 403, 404, 422, rate_limited=True),
 )
@@ -108,7 +108,7 @@ async def update(
 
 
 @router.delete(
-    "/articles/{slug}",
+    "/articles/{slug:article_slug}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     operation_id="DeleteArticle",
@@ -119,7 +119,7 @@ async def delete(slug: Slug, viewer: Viewer, uow: Uow) -> None:
 
 
 @router.post(
-    "/articles/{slug}/favorite",
+    "/articles/{slug:article_slug}/favorite",
     operation_id="CreateArticleFavorite",
     responses=errors(401, 404, rate_limited=True),
 )
@@ -129,7 +129,7 @@ async def favorite(slug: Slug, viewer: Viewer, uow: Uow) -> schemas.SingleArticl
 
 
 @router.delete(
-    "/articles/{slug}/favorite",
+    "/articles/{slug:article_slug}/favorite",
     operation_id="DeleteArticleFavorite",
     responses=errors(401, 404, rate_limited=True),
 )

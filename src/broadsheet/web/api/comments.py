@@ -18,7 +18,7 @@ router = APIRouter(tags=["comments"], route_class=JsonRoute)
 
 
 @router.get(
-    "/articles/{slug}/comments",
+    "/articles/{slug:article_slug}/comments",
     operation_id="GetArticleComments",
     responses={**read_anonymously_on_a_bad_token(), **errors(404)},
     openapi_extra=OPTIONAL_AUTH,
@@ -31,7 +31,7 @@ async def list_for(slug: Slug, viewer: MaybeViewer, uow: Uow) -> schemas.Multipl
 
 
 @router.post(
-    "/articles/{slug}/comments",
+    "/articles/{slug:article_slug}/comments",
     status_code=status.HTTP_201_CREATED,
     operation_id="CreateArticleComment",
     responses={201: {"links": links_from_comment()}, **errors(401, 404, 422, rate_limited=True)},
@@ -46,7 +46,7 @@ async def add(
 
 
 @router.delete(
-    "/articles/{slug}/comments/{comment_id}",
+    "/articles/{slug:article_slug}/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     operation_id="DeleteArticleComment",

@@ -8,10 +8,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import re
+
 from fastapi import Path, Query
 from pydantic import WithJsonSchema
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from broadsheet.domain import rules
+
+
+class ArticleSlug(StringConvertor):
+    """A path segment that can name an article: never a reserved word such as ``feed``, so
+    ``PUT /api/articles/feed`` is a 405 of the feed's path, not an update of an article that
+    cannot exist."""
+
+    regex = "(?!(?:" + "|".join(map(re.escape, sorted(rules.RESERVED_SLUGS))) + ")(?:/|$))[^/]+"
+
+
+# Routes write "/articles/{slug:article_slug}"; the published path is "/articles/{slug}".
+register_url_convertor("article_slug", ArticleSlug())
 
 Slug = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
 Username = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
