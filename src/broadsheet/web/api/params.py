@@ -6,9 +6,8 @@ every presenter gives the same message for a ``limit`` out of range.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import re
+from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import WithJsonSchema
