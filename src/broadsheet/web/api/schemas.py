@@ -34,12 +34,15 @@ Timestamp = Annotated[
 ]
 
 
-def _text(field: str | None = None, *, min_length: int = 1, **extra: Any) -> WithJsonSchema:
+def _text(
+    field: str | None = None, *, min_length: int = 1, max_length: int | None = None, **extra: Any
+) -> WithJsonSchema:
     """A string as the domain accepts it: not null, ``min_length`` or more, at most the
     domain's limit for ``field`` (counted after trimming)."""
     schema: dict[str, Any] = {"type": "string", "minLength": min_length, **extra}
-    if field is not None and field in rules.MAX_LENGTH:
-        schema["maxLength"] = rules.MAX_LENGTH[field]
+    limit = max_length if max_length is not None else rules.MAX_LENGTH.get(field or "")
+    if limit is not None:
+        schema["maxLength"] = limit
     return WithJsonSchema(schema, mode="validation")
 
 
@@ -52,11 +55,15 @@ def _nullable_text(field: str) -> WithJsonSchema:
 
 Username = Annotated[
     str | None,
-    _text(maxLength=64, description="Unique case-insensitively; no spaces or slashes."),
+    _text(
+        max_length=rules.MAX_USERNAME_LENGTH,
+        description="Unique case-insensitively (NFKC); no spaces, slashes or look-alikes.",
+    ),
 ]
-Email = Annotated[str | None, _text(format="email")]
+Email = Annotated[str | None, _text("email", format="email")]
 NewPassword = Annotated[
-    str | None, _text(min_length=rules.MIN_PASSWORD_LENGTH, description="Never trimmed.")
+    str | None,
+    _text("password", min_length=rules.MIN_PASSWORD_LENGTH, description="Never trimmed."),
 ]
 Password = Annotated[str | None, _text()]
 TagList = Annotated[
@@ -64,7 +71,8 @@ TagList = Annotated[
     WithJsonSchema(
         {
             "type": "array",
-            "items": {"type": "string", "maxLength": 64},
+            "items": {"type": "string", "maxLength": rules.MAX_TAG_LENGTH},
+            "maxItems": rules.MAX_TAGS,
             "description": "Trimmed; empty tags and duplicates are dropped; sorted.",
         },
         mode="validation",
@@ -155,7 +163,7 @@ class UpdateArticleRequest(Wire):
 class NewComment(Wire):
     model_config = _requires("body")
 
-    body: Annotated[str | None, _text("body")] = None
+    body: Annotated[str | None, _text(max_length=rules.MAX_COMMENT_LENGTH)] = None
 
 
 class NewCommentRequest(Wire):
