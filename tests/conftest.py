@@ -7,6 +7,8 @@ suite always adds ``memory``.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+import redis
 from broadsheet.domain.ports import Storage
 from broadsheet.settings import Settings
 from broadsheet.storage import open_storage
@@ -23,6 +26,8 @@ from tests import databases
 from tests.mongo_server import mongo_server, standalone_mongo_server
 
 BACKENDS = databases.selected_backends()
+# Redis runs on every machine this is developed and tested on; tests use their own prefix.
+REDIS_URL = os.environ.get("BROADSHEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONTRACT_BACKENDS = ["memory", *[b for b in BACKENDS if b != "memory"]]
 # Engine-specific suites are only collected when their engine is selected.
 collect_ignore = [
@@ -69,7 +74,7 @@ def contract_database_url(contract_backend: str, database_urls: dict[str, str]) 
 
 
 @asynccontextmanager
-async def _empty_storage(url: str) -> AsyncIterator[Storage]:
+async def empty_storage(url: str) -> AsyncIterator[Storage]:
     store = open_storage(url)
     await databases.empty(store)
     try:
@@ -81,7 +86,7 @@ async def _empty_storage(url: str) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def storage(contract_database_url: str) -> AsyncIterator[Storage]:
     """An open, empty store of every backend: what the contract tests run against."""
-    async with _empty_storage(contract_database_url) as store:
+    async with empty_storage(contract_database_url) as store:
         yield store
 
 
@@ -90,7 +95,7 @@ async def transactional_storage(
     request: pytest.FixtureRequest, database_urls: dict[str, str]
 ) -> AsyncIterator[Storage]:
     """As ``storage``, for the contract tests of rollback, which need transactions."""
-    async with _empty_storage(database_urls[str(request.param)]) as store:
+    async with empty_storage(database_urls[str(request.param)]) as store:
         yield store
 
 
@@ -104,6 +109,25 @@ def settings(backend: str, database_urls: dict[str, str]) -> Settings:
         # Still Argon2id, at the cheapest cost: tests hash hundreds of passwords.
         argon2_time_cost=1,
         argon2_memory_kib=1024,
+        # Off for the suite; tests/api/test_rate_limits.py turns them on with small allowances.
+        rate_limits=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_prefix() -> Iterator[str]:
+    """A key prefix unique to this run; every key under it is deleted when the run ends."""
+    prefix = f"broadsheet-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    with redis.Redis.from_url(REDIS_URL) as client:
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+
+
+def with_redis(settings: Settings, redis_prefix: str) -> Settings:
+    """The settings with Redis on, under a prefix of their own (no counts shared by tests)."""
+    return settings.model_copy(
+        update={"redis_url": REDIS_URL, "redis_key_prefix": f"{redis_prefix}:{uuid.uuid4().hex}"}
     )
 
 

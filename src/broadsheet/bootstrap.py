@@ -1,4 +1,4 @@
-"""The composition root: settings in, a running Broadsheet (storage, security, clock) out.
+"""The composition root: settings in, a running Broadsheet (storage, security, limits, clock) out.
 
 The web app and the CLI both start here, so they share one way of wiring things up.
 """
@@ -12,10 +12,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from broadsheet.domain.ports import Clock, PasswordHasher, Storage, TokenCodec, UnitOfWork
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from broadsheet.domain.models import RateLimit
+from broadsheet.domain.ports import (
+    Clock,
+    PasswordHasher,
+    RateLimiter,
+    Storage,
+    TokenCodec,
+    TokenRevocations,
+    UnitOfWork,
+)
+from broadsheet.ratelimit import LimitsRateLimiter, NoRateLimits
 from broadsheet.security import Argon2Hasher, JwtCodec
-from broadsheet.settings import Settings
+from broadsheet.settings import Settings, parse_rate
 from broadsheet.storage import ConnectionOptions, open_storage
+from broadsheet.storage.redis import RedisTokenRevocations
 from broadsheet.storage.sql.urls import sqlite_file
 
 log = logging.getLogger("broadsheet")
@@ -45,6 +60,8 @@ class Broadsheet:
     storage: Storage
     hasher: PasswordHasher
     tokens: TokenCodec
+    revocations: TokenRevocations
+    limiter: RateLimiter
     clock: Clock
 
     def unit_of_work(self) -> UnitOfWork:
@@ -60,9 +77,15 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
     """
     configured_secret(settings)  # fail before connecting
     storage = open_storage(settings.database_url, connection_options(settings))
+    redis_pool = _redis_pool(settings)
     try:
         await ensure_schema(settings, storage)
         secret = await signing_secret(settings, storage)
+        revocations: TokenRevocations = storage.token_revocations()
+        if redis_pool is not None:
+            revocations = RedisTokenRevocations(
+                Redis(connection_pool=redis_pool), prefix=settings.redis_key_prefix
+            )
         yield Broadsheet(
             settings=settings,
             storage=storage,
@@ -70,10 +93,48 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
             ),
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
+            revocations=revocations,
+            limiter=rate_limiter(settings, redis_pool),
             clock=SystemClock(),
         )
     finally:
-        await storage.close()
+        try:
+            if redis_pool is not None:
+                await redis_pool.aclose()
+        finally:
+            await storage.close()
+
+
+def _redis_pool(settings: Settings) -> ConnectionPool | None:
+    """One pool for the rate limits and the revoked tokens; nothing connects until used."""
+    if settings.redis_url is None:
+        return None
+    timeout = settings.redis_timeout_seconds
+    return ConnectionPool.from_url(
+        settings.redis_url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        # Once more at once (a pooled connection may predate a Redis restart), then give up:
+        # redis-py's default backs off for seconds, and a request would wait all that time.
+        retry=Retry(NoBackoff(), retries=1),
+    )
+
+
+def rate_limiter(settings: Settings, redis_pool: ConnectionPool | None) -> RateLimiter:
+    if not settings.rate_limits:
+        return NoRateLimits()
+    allowances = {
+        RateLimit.LOGIN: settings.rate_limit_login,
+        RateLimit.LOGIN_FAILURE: settings.rate_limit_login_failures,
+        RateLimit.REGISTRATION: settings.rate_limit_registration,
+        RateLimit.WRITE_BY_ACCOUNT: settings.rate_limit_writes_per_account,
+        RateLimit.WRITE_BY_ADDRESS: settings.rate_limit_writes_per_address,
+    }
+    return LimitsRateLimiter(
+        {limit: parse_rate(rate) for limit, rate in allowances.items()},
+        redis_pool=redis_pool,
+        key_prefix=settings.redis_key_prefix,
+    )
 
 
 def connection_options(settings: Settings) -> ConnectionOptions:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
+from limits import RateLimitItem, parse_many
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -64,7 +66,7 @@ class Settings(BaseSettings):
     )
     api_docs: bool | None = Field(
         default=None,
-        description="Serve /docs, /redoc and /openapi.json; by default only in development.",
+        description="Serve /docs and /openapi.json; by default only in development.",
     )
     # The largest real request is an article: 200,000 characters of body, 1,000 of
     # description, 255 of title. Sent as JSON by a client that \u-escapes everything outside
@@ -72,12 +74,48 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=3 * 1024 * 1024, ge=1024, description="Largest request body accepted, bytes."
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits and revoked tokens shared by every worker.",
+    )
+    redis_key_prefix: str = Field(default="broadsheet", min_length=1)
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, description="Connect and reply.")
+    rate_limits: bool = Field(default=True, description="Off: nothing is rate-limited.")
+    # limits' notation: "10/minute", "100 per hour", "20/5 minutes".
+    rate_limit_login: str = Field(default="10/minute", description="Per client address.")
+    rate_limit_login_failures: str = Field(default="5/minute", description="Per account.")
+    rate_limit_registration: str = Field(default="10/hour", description="Per client address.")
+    rate_limit_writes_per_account: str = Field(default="60/minute")
+    rate_limit_writes_per_address: str = Field(default="120/minute")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) whose X-Forwarded-For is believed.",
+    )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # a ValueError says which entry
+        return value
+
+    @field_validator(
+        "rate_limit_login",
+        "rate_limit_login_failures",
+        "rate_limit_registration",
+        "rate_limit_writes_per_account",
+        "rate_limit_writes_per_address",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
         return value
 
     @property
@@ -92,6 +130,14 @@ class Settings(BaseSettings):
     @property
     def migrate_on_start(self) -> bool:
         return self.is_embedded if self.auto_migrate is None else self.auto_migrate
+
+
+def parse_rate(value: str) -> RateLimitItem:
+    """One rate in the ``limits`` notation; a ValueError for anything else."""
+    items = parse_many(value)
+    if len(items) != 1 or items[0].amount < 1:
+        raise ValueError(f"{value!r} is not one rate such as '10/minute'")
+    return items[0]
 
 
 @lru_cache

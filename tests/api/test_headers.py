@@ -8,6 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from broadsheet.settings import Settings
+from broadsheet.web.app import create_app
 from tests.api.helpers import PASSWORD, Account
 
 ORIGIN = "http://localhost:4100"
@@ -105,3 +107,20 @@ async def test_responses_that_carry_a_token_are_not_stored(
     assert [r.status_code for r in responses] == [200, 201, 200, 200, 401, 200, 200]
     for response in responses:
         assert response.headers.get("cache-control") == "no-store", response.url
+
+
+async def test_a_forwarded_scheme_counts_only_from_a_trusted_proxy(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    trusting = create_app(settings.model_copy(update={"trusted_proxies": ["127.0.0.1"]}))
+
+    untrusted = await client.get("/tags", headers=forwarded)
+    async with trusting.router.lifespan_context(trusting):
+        transport = httpx.ASGITransport(app=trusting, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as http:
+            trusted = await http.get("/tags", headers=forwarded)
+
+    assert untrusted.status_code == trusted.status_code == 200
+    assert "strict-transport-security" not in untrusted.headers
+    assert trusted.headers["strict-transport-security"].startswith("max-age=")

@@ -20,6 +20,7 @@ NO_AUTH = {("post", "/api/users"), ("post", "/api/users/login"), ("get", "/api/t
 CAN_FAIL_WITH = {
     ("post", "/api/users/login"): {401, 422},
     ("post", "/api/users"): {409, 422},
+    ("post", "/api/users/logout"): {401},
     ("get", "/api/user"): {401},
     ("put", "/api/user"): {401, 409, 422},
     ("get", "/api/profiles/{username}"): {404},

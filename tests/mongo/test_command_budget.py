@@ -23,13 +23,16 @@ from broadsheet.settings import Settings
 from broadsheet.storage.mongo import MongoStorage
 from broadsheet.web.app import create_app
 from tests import databases, reading_list
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, with_redis
 
 MONGO_BACKENDS = [b for b in BACKENDS if b == "mongodb"]
-BUDGET = 2  # viewer lookup + one aggregate
+# Every signed-in request first asks whether its token was revoked: one find by _id in
+# revoked_tokens (none where Redis keeps the list; see the last test).
+TOKEN_CHECK = ["find"]
+BUDGET = 3  # token check + viewer lookup + one aggregate
 SESSION_COMMANDS = {"startTransaction", "commitTransaction", "abortTransaction", "endSessions"}
 
-SIGNED_IN_PAGE = ["find", "aggregate"]  # the viewer, then the page with its total
+SIGNED_IN_PAGE = [*TOKEN_CHECK, "find", "aggregate"]  # token, viewer, the page with its total
 ANONYMOUS_PAGE = ["aggregate"]
 
 
@@ -38,6 +41,7 @@ class CommandLog(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self._current: list[str] | None = None
+        self.collections: list[str] = []  # what each command named, for every command seen
 
     @contextmanager
     def counting(self) -> Iterator[list[str]]:
@@ -51,6 +55,7 @@ class CommandLog(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if self._current is not None:
             self._current.append(event.command_name)
+            self.collections.append(str(event.command.get(event.command_name)))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -194,7 +199,7 @@ async def test_a_write_is_seen_committing_its_transaction(
 
 
 @pytest.mark.parametrize(
-    ("signed_in", "expected"), [(True, ["find", "aggregate"]), (False, ["aggregate"])]
+    ("signed_in", "expected"), [(True, [*TOKEN_CHECK, "find", "aggregate"]), (False, ["aggregate"])]
 )
 async def test_an_article_is_one_aggregate(
     client: httpx.AsyncClient,
@@ -214,7 +219,7 @@ async def test_an_article_is_one_aggregate(
 
 @pytest.mark.parametrize(
     ("signed_in", "expected"),
-    [(True, ["find", "find", "aggregate"]), (False, ["find", "aggregate"])],
+    [(True, [*TOKEN_CHECK, "find", "find", "aggregate"]), (False, ["find", "aggregate"])],
 )
 async def test_comments_are_an_article_lookup_and_one_aggregate(
     client: httpx.AsyncClient,
@@ -233,11 +238,11 @@ async def test_comments_are_an_article_lookup_and_one_aggregate(
     comments = response.json()["comments"]
     assert [c["author"]["username"] for c in comments] == ["ann", "bob", "reader"]
     assert names == expected, names
-    assert len(names) <= 3
+    assert len(names) <= 3 + len(TOKEN_CHECK)
 
 
 @pytest.mark.parametrize(
-    ("signed_in", "expected"), [(True, ["find", "aggregate"]), (False, ["aggregate"])]
+    ("signed_in", "expected"), [(True, [*TOKEN_CHECK, "find", "aggregate"]), (False, ["aggregate"])]
 )
 async def test_a_profile_is_one_aggregate(
     client: httpx.AsyncClient,
@@ -252,3 +257,31 @@ async def test_a_profile_is_one_aggregate(
     assert response.status_code == 200
     assert response.json()["profile"]["following"] is signed_in
     assert names == expected, names
+
+
+async def test_the_token_check_is_one_find_in_revoked_tokens(
+    client: httpx.AsyncClient, commands: CommandLog, reader: dict[str, str]
+) -> None:
+    commands.collections.clear()
+    with commands.counting() as names:
+        response = await client.get("/articles?limit=20", headers=reader)
+
+    assert response.status_code == 200
+    assert (names[0], commands.collections[0]) == ("find", "revoked_tokens")
+
+
+async def test_with_redis_the_token_check_leaves_mongodb(
+    commands: CommandLog, settings: Settings, redis_prefix: str
+) -> None:
+    redis_settings = with_redis(settings, redis_prefix)
+    await databases.empty_at(redis_settings.database_url)
+    application = create_app(redis_settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as client:
+            reader = await reading_list.seed(client)
+            with commands.counting() as names:
+                response = await client.get("/articles?limit=20", headers=reader)
+
+    assert response.status_code == 200
+    assert names == ["find", "aggregate"], names

@@ -179,6 +179,7 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
         "0002_indexes",
         "0003_username_keys_nfkc",
         "0004_instance_secrets",
+        "0005_revoked_tokens",
     ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
@@ -202,6 +203,18 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
     with pytest.raises(WriteError) as invalid:
         await db.users.insert_one({"_id": 1, "username": "no-email"})
     assert invalid.value.code == 121  # the validator survived collMod
+
+
+async def test_revoked_tokens_expire_by_a_ttl_index_and_are_validated(store: MongoStorage) -> None:
+    db = store.database
+    indexes = [index async for index in await db.revoked_tokens.list_indexes()]
+    ttl = [index for index in indexes if tuple(index["key"]) == ("expires_at",)]
+
+    assert len(ttl) == 1
+    assert ttl[0]["expireAfterSeconds"] == 0
+    with pytest.raises(WriteError) as invalid:
+        await db.revoked_tokens.insert_one({"_id": "token:abc"})  # no expires_at: never purged
+    assert invalid.value.code == 121
 
 
 async def test_username_keys_are_recomputed_in_nfkc_form(store: MongoStorage) -> None:

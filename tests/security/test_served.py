@@ -46,6 +46,7 @@ def served() -> Iterator[Served]:
         "DATABASE_URL": "memory://",
         "BROADSHEET_SECRET_KEY": "test-secret-key-0123456789abcdef",
         "BROADSHEET_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+        "BROADSHEET_TRUSTED_PROXIES": "127.0.0.1",  # as if a TLS proxy ran on this host
     }
     with LiveServer(environment) as server:
         yield Served(url=server.url, host="127.0.0.1", port=server.port, pid=server.pid)

@@ -15,10 +15,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from broadsheet.settings import Settings
 from broadsheet.storage.sql import SqlStorage
-from tests import reading_list
+from broadsheet.web.app import create_app
+from tests import databases, reading_list
+from tests.conftest import with_redis
 
-BUDGET = 3  # viewer lookup + page (with the total) + the page's tags
+# Every signed-in request first asks whether its token was revoked: one primary-key SELECT
+# (none where Redis keeps the list; see the last test).
+TOKEN_CHECK = 1
+BUDGET = TOKEN_CHECK + 3  # token check + viewer lookup + page (with the total) + the page's tags
 
 
 @contextmanager
@@ -56,7 +62,7 @@ async def reader(client: httpx.AsyncClient) -> dict[str, str]:
         "/articles?offset=500",
     ],
 )
-async def test_a_list_page_costs_at_most_three_statements(
+async def test_a_list_page_costs_at_most_four_statements(
     app: FastAPI, client: httpx.AsyncClient, reader: dict[str, str], path: str
 ) -> None:
     with counting(app) as statements:
@@ -90,3 +96,30 @@ async def test_anonymous_page_needs_no_viewer_lookup(
 
     assert response.status_code == 200
     assert len(statements) == 2, statements  # page with total, then tags
+
+
+async def test_the_token_check_is_one_lookup_of_revoked_tokens(
+    app: FastAPI, client: httpx.AsyncClient, reader: dict[str, str]
+) -> None:
+    with counting(app) as statements:
+        response = await client.get("/articles?limit=20", headers=reader)
+
+    assert response.status_code == 200
+    assert "FROM revoked_token" in statements[0], statements
+
+
+async def test_with_redis_the_token_check_leaves_the_database(
+    settings: Settings, redis_prefix: str
+) -> None:
+    redis_settings = with_redis(settings, redis_prefix)
+    await databases.empty_at(redis_settings.database_url)
+    application = create_app(redis_settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as client:
+            reader = await reading_list.seed(client)
+            with counting(application) as statements:
+                response = await client.get("/articles?limit=20", headers=reader)
+
+    assert response.status_code == 200
+    assert len(statements) == 3, statements  # viewer, page with total, tags

@@ -41,7 +41,7 @@ async def _token_for_user_1(settings: Settings) -> str:
 
 async def _reads(settings: Settings, token: str) -> int:
     async with running(settings) as broadsheet:
-        return broadsheet.tokens.read(token)
+        return broadsheet.tokens.read(token).user_id
 
 
 def test_a_generated_key_is_kept_in_the_database_and_shared(tmp_path: Path) -> None:

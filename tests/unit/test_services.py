@@ -14,7 +14,8 @@ from broadsheet.domain.errors import (
     NotFound,
     TokenInvalid,
 )
-from broadsheet.domain.models import ArticleFilter, ArticleView, Profile, User
+from broadsheet.domain.models import ArticleFilter, ArticleView, Profile, TokenClaims, User
+from broadsheet.ratelimit import NoRateLimits
 from broadsheet.services import articles, comments, profiles, tags, users
 from broadsheet.storage.memory import MemoryStorage
 
@@ -34,14 +35,22 @@ class FakeHasher:
 
 
 class FakeTokens:
+    """``token:<user id>``, issued now and valid for a day."""
+
     def issue(self, user_id: int) -> str:
         return f"token:{user_id}"
 
-    def read(self, token: str) -> int:
+    def read(self, token: str) -> TokenClaims:
         prefix, _, user_id = token.partition(":")
         if prefix != "token" or not user_id.isdigit():
             raise TokenInvalid
-        return int(user_id)
+        now = datetime.now(UTC)
+        return TokenClaims(
+            user_id=int(user_id),
+            token_id=token,
+            issued_at=now,
+            expires_at=now + timedelta(days=1),
+        )
 
 
 class FakeClock:
@@ -176,6 +185,7 @@ async def test_login_with_the_email_in_any_case(store: MemoryStorage) -> None:
         store.unit_of_work(),
         hasher=FakeHasher(),
         tokens=FakeTokens(),
+        limiter=NoRateLimits(),
         email=" JAKE@example.com ",
         password="jakejake",
     )
@@ -192,6 +202,7 @@ async def test_login_with_a_wrong_password(store: MemoryStorage) -> None:
             store.unit_of_work(),
             hasher=FakeHasher(),
             tokens=FakeTokens(),
+            limiter=NoRateLimits(),
             email="jake@example.com",
             password="jakejak",
         )
@@ -205,6 +216,7 @@ async def test_login_with_an_unknown_email_still_hashes(
             store.unit_of_work(),
             hasher=hasher,
             tokens=FakeTokens(),
+            limiter=NoRateLimits(),
             email="nobody@example.com",
             password="whatever1",
         )
@@ -223,6 +235,7 @@ async def test_login_requires_both_fields(
             store.unit_of_work(),
             hasher=FakeHasher(),
             tokens=FakeTokens(),
+            limiter=NoRateLimits(),
             email=email,
             password=password,
         )
@@ -240,6 +253,7 @@ async def test_update_changes_only_the_given_fields(store: MemoryStorage) -> Non
         store.unit_of_work(),
         hasher=FakeHasher(),
         tokens=FakeTokens(),
+        revocations=store.revocations,
         user_id=jake.id,
         bio=" I like to skateboard ",
         image="https://example.com/jake.png",
@@ -264,6 +278,7 @@ async def test_update_with_own_email_and_username_is_not_a_conflict(store: Memor
         store.unit_of_work(),
         hasher=FakeHasher(),
         tokens=FakeTokens(),
+        revocations=store.revocations,
         user_id=jake.id,
         email="JAKE@example.com",
         username="Jake",
@@ -282,12 +297,18 @@ async def test_update_to_someone_elses_email_or_username_conflicts(store: Memory
             uow(),
             hasher=FakeHasher(),
             tokens=FakeTokens(),
+            revocations=store.revocations,
             user_id=jane.id,
             email="Jake@Example.com",
         )
     with pytest.raises(AlreadyExists, check=lambda e: e.field == "username"):
         await users.update(
-            uow(), hasher=FakeHasher(), tokens=FakeTokens(), user_id=jane.id, username="JAKE"
+            uow(),
+            hasher=FakeHasher(),
+            tokens=FakeTokens(),
+            revocations=store.revocations,
+            user_id=jane.id,
+            username="JAKE",
         )
     assert await users.current(uow(), user_id=jane.id) == jane
 
@@ -296,11 +317,23 @@ async def test_update_empty_bio_and_image_mean_none(store: MemoryStorage) -> Non
     jake = await _register(store, "jake")
     uow = store.unit_of_work
     await users.update(
-        uow(), hasher=FakeHasher(), tokens=FakeTokens(), user_id=jake.id, bio="bio", image="img"
+        uow(),
+        hasher=FakeHasher(),
+        tokens=FakeTokens(),
+        revocations=store.revocations,
+        user_id=jake.id,
+        bio="bio",
+        image="img",
     )
 
     signed_in = await users.update(
-        uow(), hasher=FakeHasher(), tokens=FakeTokens(), user_id=jake.id, bio="", image=None
+        uow(),
+        hasher=FakeHasher(),
+        tokens=FakeTokens(),
+        revocations=store.revocations,
+        user_id=jake.id,
+        bio="",
+        image=None,
     )
 
     assert (signed_in.user.bio, signed_in.user.image) == (None, None)
@@ -320,6 +353,7 @@ async def test_update_account_validates(
             store.unit_of_work(),
             hasher=FakeHasher(),
             tokens=FakeTokens(),
+            revocations=store.revocations,
             user_id=jake.id,
             **{field: value},
         )
@@ -332,6 +366,7 @@ async def test_update_password(store: MemoryStorage) -> None:
         store.unit_of_work(),
         hasher=FakeHasher(),
         tokens=FakeTokens(),
+        revocations=store.revocations,
         user_id=jake.id,
         password="new-password",
     )
@@ -340,6 +375,7 @@ async def test_update_password(store: MemoryStorage) -> None:
         store.unit_of_work(),
         hasher=FakeHasher(),
         tokens=FakeTokens(),
+        limiter=NoRateLimits(),
         email="jake@example.com",
         password="new-password",
     )
@@ -349,6 +385,7 @@ async def test_update_password(store: MemoryStorage) -> None:
             store.unit_of_work(),
             hasher=FakeHasher(),
             tokens=FakeTokens(),
+            limiter=NoRateLimits(),
             email="jake@example.com",
             password="old-password",
         )

@@ -74,7 +74,8 @@ class TokenMissing(Unauthorized):
 
 
 class TokenInvalid(Unauthorized):
-    """The token is malformed, badly signed, expired, or names a user who no longer exists."""
+    """The token is malformed, badly signed, expired or revoked, or names a user who no
+    longer exists."""
 
 
 class InvalidCredentials(Unauthorized):
@@ -86,11 +87,21 @@ class TransientConflict(BroadsheetError):
     a deadlock). Nothing was written; running the use case again is safe."""
 
 
-class StoreUnavailable(BroadsheetError):
-    """The database could not be reached or did not answer in time (refused, reset, timed
-    out). Whether anything was written is unknown only if the commit itself was cut off;
-    the request may be tried again once the database is back. ``reason`` is for logs."""
+class RateLimited(BroadsheetError):
+    """A rate limit is used up; one more is allowed in ``retry_after`` seconds (at least 1)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"database unavailable: {reason}")
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry after {retry_after} seconds")
+        self.retry_after = max(1, retry_after)
+
+
+class StoreUnavailable(BroadsheetError):
+    """A store the request cannot do without (``store``: the database, Redis) could not be
+    reached or did not answer in time (refused, reset, timed out). Whether anything was
+    written is unknown only if the commit itself was cut off; the request may be tried again
+    once the store is back. ``reason`` is for logs."""
+
+    def __init__(self, reason: str = "unreachable", *, store: str = "database") -> None:
+        super().__init__(f"{store} unavailable: {reason}")
         self.reason = reason
+        self.store = store

@@ -130,3 +130,24 @@ class Unchanged(enum.Enum):
 
 UNCHANGED = Unchanged.UNCHANGED
 Change: TypeAlias = T | Literal[Unchanged.UNCHANGED]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenClaims:
+    """What a verified token says: whose it is, its own id, when it was issued, and until
+    when it is valid (unless revoked before)."""
+
+    user_id: int
+    token_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class RateLimit(enum.Enum):
+    """The rate limits, each counted per key in a moving window; the allowances are settings."""
+
+    LOGIN = "login"  # attempts per client address
+    LOGIN_FAILURE = "login-failure"  # failed attempts per account (the email, lower-cased)
+    REGISTRATION = "registration"  # per client address
+    WRITE_BY_ACCOUNT = "write-account"  # writes per signed-in user
+    WRITE_BY_ADDRESS = "write-address"  # writes per client address

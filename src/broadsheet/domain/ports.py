@@ -27,6 +27,8 @@ from broadsheet.domain.models import (
     NewUser,
     Page,
     Profile,
+    RateLimit,
+    TokenClaims,
     User,
 )
 
@@ -168,10 +170,13 @@ class PasswordHasher(Protocol):
 
 
 class TokenCodec(Protocol):
-    def issue(self, user_id: int) -> str: ...
+    def issue(self, user_id: int) -> str:
+        """A new token with its own id, valid for the configured lifetime."""
+        ...
 
-    def read(self, token: str) -> int:
-        """The user id the token was issued for. Raises ``TokenInvalid``."""
+    def read(self, token: str) -> TokenClaims:
+        """What a token whose signature and expiry verify says. Raises ``TokenInvalid``;
+        revocation is checked separately (``TokenRevocations``)."""
         ...
 
 
@@ -207,4 +212,51 @@ class Storage(Protocol):
         Race-free: processes starting together all get the one value that was stored."""
         ...
 
+    def token_revocations(self) -> TokenRevocations:
+        """The database's own list of revoked tokens (used where no Redis is configured)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class TokenRevocations(Protocol):
+    """Tokens that stop working before they expire: one token by its id (logout), or every
+    token of a user issued before an instant (a password change; later, a suspension).
+
+    An entry is kept at least ``until`` (the latest expiry of the tokens it covers: after
+    that they fail on their own) and may be forgotten then. Kept in Redis when one is
+    configured, in the database otherwise. A store that cannot be reached raises
+    ``StoreUnavailable``: an unanswerable check never lets a token through.
+    """
+
+    async def revoke(self, token_id: str, *, until: datetime) -> None:
+        """Idempotent."""
+        ...
+
+    async def revoke_issued_before(
+        self, user_id: int, instant: datetime, *, until: datetime
+    ) -> None:
+        """Every token of the user issued before ``instant``. The latest instant given wins,
+        whatever order calls arrive in."""
+        ...
+
+    async def is_revoked(self, claims: TokenClaims) -> bool:
+        """One round trip: the token's own entry and its user's cut-off together."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """Counts events per ``(limit, key)`` in a moving window; the allowances are configured.
+
+    Shared by every worker when it counts in Redis. A counter store that cannot be reached
+    never fails a request: the adapter then counts in process (see ``broadsheet.ratelimit``).
+    """
+
+    async def hit(self, limit: RateLimit, key: str) -> None:
+        """Count one event. Raises ``RateLimited`` (counting nothing) when the allowance is
+        already used up."""
+        ...
+
+    async def check(self, limit: RateLimit, key: str) -> None:
+        """Raise ``RateLimited`` when the allowance is used up; counts nothing."""
+        ...

@@ -1,14 +1,21 @@
-"""Accounts: sign up, log in, read and change one's own account."""
+"""Accounts: sign up, log in and out, read and change one's own account; check a token."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import InvalidCredentials
-from broadsheet.domain.models import UNCHANGED, Change, NewUser, User
-from broadsheet.domain.ports import PasswordHasher, TokenCodec, UnitOfWork
+from broadsheet.domain.errors import InvalidCredentials, TokenInvalid
+from broadsheet.domain.models import UNCHANGED, Change, NewUser, RateLimit, TokenClaims, User
+from broadsheet.domain.ports import (
+    PasswordHasher,
+    RateLimiter,
+    TokenCodec,
+    TokenRevocations,
+    UnitOfWork,
+)
 from broadsheet.services import lookups, retry
 
 
@@ -46,20 +53,41 @@ async def login(
     *,
     hasher: PasswordHasher,
     tokens: TokenCodec,
+    limiter: RateLimiter,
     email: str | None,
     password: str | None,
 ) -> SignedIn:
+    """Failed attempts are counted per account (known or not, alike): past the limit, even
+    the right password waits, so guessing one account's password is slow from any number
+    of addresses."""
     with rules.Checks() as check:
         address = check(rules.login_email, email)
         secret = check(rules.present, "password", password)
+    await limiter.check(RateLimit.LOGIN_FAILURE, address)
     async with uow:
         user = await uow.users.get_by_email(address)
     if user is None:
         hasher.hash(secret)  # spend the same time as a real check: no account enumeration
-        raise InvalidCredentials
-    if not hasher.verify(user.password_hash, secret):
+    if user is None or not hasher.verify(user.password_hash, secret):
+        await limiter.hit(RateLimit.LOGIN_FAILURE, address)
         raise InvalidCredentials
     return SignedIn(user, tokens.issue(user.id))
+
+
+async def authenticate(
+    *, tokens: TokenCodec, revocations: TokenRevocations, token: str
+) -> TokenClaims:
+    """What a presented token says, if it verifies and is not revoked (``TokenInvalid``
+    otherwise). Whether its user still exists is for the use case's own lookup."""
+    claims = tokens.read(token)
+    if await revocations.is_revoked(claims):
+        raise TokenInvalid
+    return claims
+
+
+async def logout(*, revocations: TokenRevocations, claims: TokenClaims) -> None:
+    """Revoke this one token until it would have expired; the user's other tokens still work."""
+    await revocations.revoke(claims.token_id, until=claims.expires_at)
 
 
 async def current(uow: UnitOfWork, *, user_id: int) -> User:
@@ -73,6 +101,7 @@ async def update(
     *,
     hasher: PasswordHasher,
     tokens: TokenCodec,
+    revocations: TokenRevocations,
     user_id: int,
     username: Change[str | None] = UNCHANGED,
     email: Change[str | None] = UNCHANGED,
@@ -82,7 +111,8 @@ async def update(
 ) -> SignedIn:
     """Change any of the fields; uniqueness is checked by the store, one's own values are fine.
 
-    Everything is validated (and a new password hashed) before the transaction opens.
+    Everything is validated (and a new password hashed) before the transaction opens. A new
+    password revokes every token issued before the one returned.
     """
     changes: dict[str, Any] = {}
     new_password: str | None = None
@@ -103,4 +133,22 @@ async def update(
         user = replace(await lookups.viewer(uow, user_id), **changes)
         user = await uow.users.update(user)
         await uow.commit()
-    return SignedIn(user, tokens.issue(user.id))
+    if "password_hash" not in changes:
+        return SignedIn(user, tokens.issue(user.id))
+    # After the commit: a failed update (a taken username, say) must not sign anyone out.
+    token, issued = await _token_later_than_any_before(tokens, user.id)
+    await revocations.revoke_issued_before(user.id, issued.issued_at, until=issued.expires_at)
+    return SignedIn(user, token)
+
+
+async def _token_later_than_any_before(tokens: TokenCodec, user_id: int) -> tuple[str, TokenClaims]:
+    """A token issued later than every token issued before this call. Issue times have
+    milliseconds, so one token issued in this very millisecond marks it; the token returned
+    is the first in a later one (at most a millisecond's wait)."""
+    now = tokens.read(tokens.issue(user_id)).issued_at
+    while True:
+        token = tokens.issue(user_id)
+        claims = tokens.read(token)
+        if claims.issued_at > now:
+            return token, claims
+        await asyncio.sleep(0.001)

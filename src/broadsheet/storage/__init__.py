@@ -1,4 +1,5 @@
-"""Storage adapters. Each implements ``domain.ports.Storage`` and nothing else.
+"""Storage adapters. Each implements ``domain.ports.Storage`` (and the revoked-token list the
+storage keeps, ``TokenRevocations``); ``redis.py`` keeps that list in Redis instead.
 
 ``open_storage`` picks one by the URL's scheme; it is the only place that names them all.
 """

@@ -11,7 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -28,6 +28,7 @@ from broadsheet.domain.models import (
     NewUser,
     Page,
     Profile,
+    TokenClaims,
     User,
 )
 from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
@@ -301,6 +302,36 @@ class MemoryUnitOfWork:
         self._state = self.state.copy()
 
 
+class MemoryTokenRevocations:
+    """Revoked token ids and per-user cut-offs, each with the time it may be forgotten."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, datetime] = {}
+        self._cutoffs: dict[int, tuple[datetime, datetime]] = {}  # (issued_before, until)
+
+    async def revoke(self, token_id: str, *, until: datetime) -> None:
+        self._purge()
+        self._tokens[token_id] = max(until, self._tokens.get(token_id, until))
+
+    async def revoke_issued_before(
+        self, user_id: int, instant: datetime, *, until: datetime
+    ) -> None:
+        self._purge()
+        before, kept_until = self._cutoffs.get(user_id, (instant, until))
+        self._cutoffs[user_id] = (max(before, instant), max(kept_until, until))
+
+    async def is_revoked(self, claims: TokenClaims) -> bool:
+        cutoff = self._cutoffs.get(claims.user_id)
+        return claims.token_id in self._tokens or (
+            cutoff is not None and claims.issued_at < cutoff[0]
+        )
+
+    def _purge(self) -> None:
+        now = datetime.now(UTC)
+        self._tokens = {key: until for key, until in self._tokens.items() if until >= now}
+        self._cutoffs = {key: entry for key, entry in self._cutoffs.items() if entry[1] >= now}
+
+
 class MemoryStorage:
     """Everything lives in this object; it is gone when the object is."""
 
@@ -308,9 +339,13 @@ class MemoryStorage:
         self.lock = asyncio.Lock()
         self.committed = _State()
         self.secrets: dict[str, str] = {}
+        self.revocations = MemoryTokenRevocations()
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self)
+
+    def token_revocations(self) -> MemoryTokenRevocations:
+        return self.revocations
 
     async def migrate(self) -> None:
         pass

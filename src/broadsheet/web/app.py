@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from broadsheet import bootstrap
 from broadsheet.settings import Settings, get_settings
@@ -51,6 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     app.add_middleware(ResponseHeaders)
+    if settings.trusted_proxies:
+        # X-Forwarded-For from these peers only: the client is the rightmost address that is
+        # not itself a trusted proxy. ``broadsheet serve`` turns uvicorn's own handling off.
+        # Outermost, so the headers policy sees the scheme (https) the proxy reports.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     errors.install(app)
     app.openapi = lambda: _openapi_without_fastapi_errors(app)  # type: ignore[method-assign]
     app.include_router(api_router)

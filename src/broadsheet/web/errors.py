@@ -26,6 +26,7 @@ from broadsheet.domain.errors import (
     Invalid,
     InvalidCredentials,
     NotFound,
+    RateLimited,
     StoreUnavailable,
     TokenInvalid,
     TokenMissing,
@@ -64,14 +65,18 @@ def status_and_body(error: BroadsheetError) -> tuple[int, ErrorBody]:
             return 401, envelope("credentials", "invalid")
         case Unauthorized():
             return 401, envelope("token", "is invalid")
-        case StoreUnavailable():
-            return 503, envelope("database", "is unavailable; try again shortly")
+        case StoreUnavailable(store=store):
+            return 503, envelope(store, "is unavailable; try again shortly")
         case TransientConflict():
             return 503, envelope("request", "conflicted with concurrent changes; try again")
+        case RateLimited(retry_after=seconds):
+            return 429, envelope("request", f"too many requests; retry after {seconds} seconds")
     return 400, envelope("request", "cannot be processed")
 
 
 def _headers_for(error: BroadsheetError, status: int) -> dict[str, str] | None:
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after)}
     if isinstance(error, TokenInvalid):
         return {"WWW-Authenticate": INVALID_TOKEN_CHALLENGE}
     if status == 401:

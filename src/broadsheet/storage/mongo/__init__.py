@@ -18,6 +18,7 @@ from pymongo.write_concern import WriteConcern
 from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
 from broadsheet.storage.mongo import migrations
 from broadsheet.storage.mongo.availability import outages_as_store_unavailable
+from broadsheet.storage.mongo.revocations import MongoTokenRevocations
 from broadsheet.storage.mongo.uow import MongoUnitOfWork
 
 __all__ = ["MongoStorage", "MongoUnitOfWork"]
@@ -98,6 +99,9 @@ class MongoStorage:
 
     def unit_of_work(self) -> MongoUnitOfWork:
         return MongoUnitOfWork(self)
+
+    def token_revocations(self) -> MongoTokenRevocations:
+        return MongoTokenRevocations(self.database)
 
     async def supports_transactions(self) -> bool:
         """Replica-set members and mongos routers run multi-document transactions; a

@@ -8,7 +8,7 @@ validator is set with ``collMod``), so a crash between a step and its record is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +74,8 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "updated_at": _DATE,
         }
     ),
+    # ``token:<jti>`` (logout) or ``user:<id>`` with ``issued_before`` (see revocations.py).
+    "revoked_tokens": _schema({"_id": _STRING, "expires_at": _DATE}, {"issued_before": _DATE}),
 }
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -98,6 +100,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "comments": [
         IndexModel([("article_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
     ],
+    # TTL: the server deletes an entry once the tokens it covers have expired.
+    "revoked_tokens": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
 }
 
 
@@ -105,9 +109,13 @@ INDEXES: dict[str, list[IndexModel]] = {
 SECRETS_COLLECTION = "instance_secrets"
 SECRET_VALIDATOR = _schema({"_id": _STRING, "value": _STRING})
 
+# VALIDATORS and INDEXES describe the newest schema; each step touches only its own
+# collections, so an early step does the same on a new database as it did when written.
+_FIRST_COLLECTIONS = ("users", "follows", "articles", "favorites", "comments")
 
-async def _validators(db: Database) -> None:
-    await _apply_validators(db, VALIDATORS)
+
+async def _validators(db: Database, names: Iterable[str] = _FIRST_COLLECTIONS) -> None:
+    await _apply_validators(db, {name: VALIDATORS[name] for name in names})
 
 
 async def _instance_secrets(db: Database) -> None:
@@ -126,9 +134,14 @@ async def _apply_validators(db: Database, validators: dict[str, dict[str, Any]])
                 await db.command("collMod", name, validator=validator)
 
 
-async def _indexes(db: Database) -> None:
-    for name, indexes in INDEXES.items():
-        await db[name].create_indexes(indexes)
+async def _indexes(db: Database, names: Iterable[str] = _FIRST_COLLECTIONS) -> None:
+    for name in names:
+        await db[name].create_indexes(INDEXES[name])
+
+
+async def _revoked_tokens(db: Database) -> None:
+    await _validators(db, ["revoked_tokens"])
+    await _indexes(db, ["revoked_tokens"])
 
 
 async def _username_keys_nfkc(db: Database) -> None:
@@ -156,6 +169,7 @@ STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0002_indexes", _indexes),
     ("0003_username_keys_nfkc", _username_keys_nfkc),
     ("0004_instance_secrets", _instance_secrets),
+    ("0005_revoked_tokens", _revoked_tokens),
 ]
 UPGRADE_HINT = "run `broadsheet db upgrade`"
 

@@ -12,6 +12,7 @@ from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
 from broadsheet.storage.sql import migrations, tables
 from broadsheet.storage.sql.availability import outages_as_store_unavailable
 from broadsheet.storage.sql.dialects import insert_if_absent
+from broadsheet.storage.sql.revocations import SqlTokenRevocations
 from broadsheet.storage.sql.uow import SqlUnitOfWork
 from broadsheet.storage.sql.urls import async_url
 
@@ -39,6 +40,9 @@ class SqlStorage:
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def token_revocations(self) -> SqlTokenRevocations:
+        return SqlTokenRevocations(self.engine)
 
     async def migrate(self) -> None:
         await self.migrate_to("head")
@@ -138,7 +142,9 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout: float) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A single read in autocommit (the revoked-token check) needs no lock.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _limit_mariadb_statements(engine: AsyncEngine, *, seconds: float) -> None:

@@ -136,6 +136,29 @@ instance_secret = Table(
     **_MARIADB,
 )
 
+# Revoked tokens (where no Redis is configured): one row per logged-out token, and per user
+# the instant before which all their tokens are revoked (a password change). A row is only
+# needed until ``expires_at``, when the tokens it covers expire anyway; writes purge older
+# rows. No foreign key: a row is about tokens, which fail without their user anyway.
+revoked_token = Table(
+    "revoked_token",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+    **_MARIADB,
+)
+
+token_cutoff = Table(
+    "token_cutoff",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
+    Column("issued_before", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+    **_MARIADB,
+)
+
 # Which domain field a unique violation is about, by constraint name and by the
 # "table.column" SQLite names in its message instead.
 UNIQUE_FIELDS = {

@@ -12,7 +12,7 @@ from broadsheet.web.api.responses import (
     links_from_article,
     read_anonymously_on_a_bad_token,
 )
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer
+from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, Writer
 from broadsheet.web.json_body import JsonRoute
 
 router = APIRouter(tags=["articles"], route_class=JsonRoute)
@@ -70,7 +70,7 @@ async def show(slug: Slug, viewer: MaybeViewer, uow: Uow) -> schemas.SingleArtic
     responses={201: {"links": links_from_article()}, **errors(401, 422, rate_limited=True)},
 )
 async def create(
-    request: schemas.NewArticleRequest, viewer: Viewer, app: App, uow: Uow
+    request: schemas.NewArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     new = request.article
     article = await articles.create(
@@ -91,7 +91,7 @@ async def create(
     responses=errors(401, 403, 404, 422, rate_limited=True),
 )
 async def update(
-    slug: Slug, request: schemas.UpdateArticleRequest, viewer: Viewer, app: App, uow: Uow
+    slug: Slug, request: schemas.UpdateArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     changes = request.article
     article = await articles.update(
@@ -114,7 +114,7 @@ async def update(
     operation_id="DeleteArticle",
     responses=errors(401, 403, 404, rate_limited=True),
 )
-async def delete(slug: Slug, viewer: Viewer, uow: Uow) -> None:
+async def delete(slug: Slug, viewer: Writer, uow: Uow) -> None:
     await articles.delete(uow, slug=slug, viewer_id=viewer.user_id)
 
 
@@ -123,7 +123,7 @@ async def delete(slug: Slug, viewer: Viewer, uow: Uow) -> None:
     operation_id="CreateArticleFavorite",
     responses=errors(401, 404, rate_limited=True),
 )
-async def favorite(slug: Slug, viewer: Viewer, uow: Uow) -> schemas.SingleArticleResponse:
+async def favorite(slug: Slug, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.favorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
@@ -133,6 +133,6 @@ async def favorite(slug: Slug, viewer: Viewer, uow: Uow) -> schemas.SingleArticl
     operation_id="DeleteArticleFavorite",
     responses=errors(401, 404, rate_limited=True),
 )
-async def unfavorite(slug: Slug, viewer: Viewer, uow: Uow) -> schemas.SingleArticleResponse:
+async def unfavorite(slug: Slug, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.unfavorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))

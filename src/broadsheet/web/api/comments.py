@@ -11,7 +11,7 @@ from broadsheet.web.api.responses import (
     links_from_comment,
     read_anonymously_on_a_bad_token,
 )
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer
+from broadsheet.web.deps import App, MaybeViewer, Uow, Writer
 from broadsheet.web.json_body import JsonRoute
 
 router = APIRouter(tags=["comments"], route_class=JsonRoute)
@@ -37,7 +37,7 @@ async def list_for(slug: Slug, viewer: MaybeViewer, uow: Uow) -> schemas.Multipl
     responses={201: {"links": links_from_comment()}, **errors(401, 404, 422, rate_limited=True)},
 )
 async def add(
-    slug: Slug, request: schemas.NewCommentRequest, viewer: Viewer, app: App, uow: Uow
+    slug: Slug, request: schemas.NewCommentRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleCommentResponse:
     comment = await comments.add(
         uow, clock=app.clock, slug=slug, viewer_id=viewer.user_id, body=request.comment.body
@@ -52,5 +52,5 @@ async def add(
     operation_id="DeleteArticleComment",
     responses=errors(401, 403, 404, 422, rate_limited=True),
 )
-async def delete(slug: Slug, comment_id: CommentId, viewer: Viewer, uow: Uow) -> None:
+async def delete(slug: Slug, comment_id: CommentId, viewer: Writer, uow: Uow) -> None:
     await comments.delete(uow, slug=slug, comment_id=comment_id, viewer_id=viewer.user_id)

@@ -6,7 +6,7 @@ from broadsheet.services import profiles
 from broadsheet.web.api import schemas
 from broadsheet.web.api.params import Username
 from broadsheet.web.api.responses import OPTIONAL_AUTH, errors, read_anonymously_on_a_bad_token
-from broadsheet.web.deps import MaybeViewer, Uow, Viewer
+from broadsheet.web.deps import MaybeViewer, Uow, Writer
 from broadsheet.web.json_body import JsonRoute
 
 router = APIRouter(tags=["profiles"], route_class=JsonRoute)
@@ -30,7 +30,7 @@ async def show(username: Username, viewer: MaybeViewer, uow: Uow) -> schemas.Pro
     operation_id="FollowUserByUsername",
     responses=errors(401, 404, 422, rate_limited=True),
 )
-async def follow(username: Username, viewer: Viewer, uow: Uow) -> schemas.ProfileResponse:
+async def follow(username: Username, viewer: Writer, uow: Uow) -> schemas.ProfileResponse:
     profile = await profiles.follow(uow, username=username, viewer_id=viewer.user_id)
     return schemas.ProfileResponse(profile=schemas.Profile.of(profile))
 
@@ -40,6 +40,6 @@ async def follow(username: Username, viewer: Viewer, uow: Uow) -> schemas.Profil
     operation_id="UnfollowUserByUsername",
     responses=errors(401, 404, 422, rate_limited=True),
 )
-async def unfollow(username: Username, viewer: Viewer, uow: Uow) -> schemas.ProfileResponse:
+async def unfollow(username: Username, viewer: Writer, uow: Uow) -> schemas.ProfileResponse:
     profile = await profiles.unfollow(uow, username=username, viewer_id=viewer.user_id)
     return schemas.ProfileResponse(profile=schemas.Profile.of(profile))
