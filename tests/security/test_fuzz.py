@@ -132,7 +132,7 @@ def test_every_response_is_as_documented(
     signed_in = f"Authorization: Token {signed_up(served)}"
     rounds: list[Round] = []
     seed = int(SEED)
-    while sum(r.generated for r in rounds) < CASES * 9 // 10 and len(rounds) < 50:
+    while sum(r.generated for r in rounds) < CASES and len(rounds) < 50:
         phases = "fuzzing,stateful" if rounds else "coverage,fuzzing,stateful"
         rounds.append(
             run_schemathesis(
@@ -157,4 +157,4 @@ def test_every_response_is_as_documented(
         f"schemathesis {backend_name}: {total} requests in {len(rounds)} rounds "
         f"(seeds from {SEED}), no failure; " + "; ".join(r.summary for r in rounds)
     )
-    assert total >= CASES * 9 // 10
+    assert total >= CASES
