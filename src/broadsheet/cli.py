@@ -96,6 +96,7 @@ def serve(
         port=port,
         workers=workers,
         timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
+        server_header=False,  # no "server: uvicorn": nothing to fingerprint
         proxy_headers=False,  # the app trusts BROADSHEET_TRUSTED_PROXIES only (web/app.py)
     )
 

@@ -67,6 +67,16 @@ class Settings(BaseSettings):
         ge=1,
         description="serve --workers N: how long a worker may take to start or answer a ping.",
     )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs and /openapi.json; by default only in development.",
+    )
+    # The largest real request is an article: 200,000 characters of body, 1,000 of
+    # description, 255 of title. Sent as JSON by a client that \u-escapes everything outside
+    # ASCII (Python's json.dumps does), a character costs up to 12 bytes, ~2.4 MB in all.
+    max_body_bytes: int = Field(
+        default=3 * 1024 * 1024, ge=1024, description="Largest request body accepted, bytes."
+    )
     redis_url: str | None = Field(
         default=None,
         description="redis://host:port/db: rate limits and revoked tokens shared by every worker.",
@@ -115,6 +125,10 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """SQLite or memory: nothing to install, safe to set up on the fly."""
         return self.database_url.startswith(("sqlite", "memory"))
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.environment == "development" if self.api_docs is None else self.api_docs
 
     @property
     def migrate_on_start(self) -> bool:

@@ -7,11 +7,13 @@ app is built.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
 
 PASSWORD = "correct horse battery"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -74,6 +76,33 @@ def not_found(what: str) -> dict[str, Any]:
 
 def forbidden(what: str) -> dict[str, Any]:
     return {"errors": {what: ["forbidden"]}}
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+TEST_SECRET = "test-secret-key-0123456789abcdef"
+
+
+def claims_of(token: str) -> tuple[dict[str, Any], str]:
+    """The claims and algorithm of a token the app issued, read without checking it."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    algorithm = str(jwt.get_unverified_header(token)["alg"])
+    return claims, algorithm
+
+
+def resign(token: str, secret: str = TEST_SECRET, **changes: Any) -> str:
+    claims, algorithm = claims_of(token)
+    claims.update(changes)
+    return jwt.encode(claims, secret, algorithm=algorithm)
+
+
+def tamper(token: str) -> str:
+    """The same header and claims with a different signature."""
+    head, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 0xFF
+    altered = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    return f"{head}.{payload}.{altered}"
 
 
 # --- checks -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from tests.api.helpers import (
-    INVALID_TOKEN,
     MISSING_TOKEN,
     Account,
     add_comment,
@@ -158,18 +157,6 @@ async def test_list_comments_of_unknown_article_is_404(client: httpx.AsyncClient
     response = await client.get("/articles/no-such-article/comments")
 
     assert_error(response, 404, not_found("article"))
-
-
-async def test_list_comments_with_a_bad_token_is_401(
-    client: httpx.AsyncClient, jake: Account
-) -> None:
-    article = await create_article(client, jake)
-
-    response = await client.get(
-        f"/articles/{article['slug']}/comments", headers={"Authorization": "Token nonsense"}
-    )
-
-    assert_error(response, 401, INVALID_TOKEN)
 
 
 async def test_delete_comment(client: httpx.AsyncClient, jake: Account, jane: Account) -> None:

@@ -132,3 +132,20 @@ async def test_allowed_origins_are_configurable(restricted: httpx.AsyncClient) -
     simple = await restricted.get("/tags", headers={"Origin": "https://evil.example"})
     assert ok(simple) == {"tags": []}
     assert simple.headers.get("access-control-allow-origin") not in {"*", "https://evil.example"}
+
+
+async def test_any_origin_never_comes_with_credentials(
+    client: httpx.AsyncClient, restricted: httpx.AsyncClient, jake: Account
+) -> None:
+    """A "*" origin with credentials would let any site act with a visitor's cookies."""
+    responses = [
+        await client.options("/articles", headers=preflight(ORIGIN)),
+        await client.get("/user", headers={"Origin": ORIGIN, **jake.headers}),
+        await client.get("/user", headers={"Origin": ORIGIN}),
+        await restricted.options("/articles", headers=preflight(ORIGIN)),
+        await restricted.get("/tags", headers={"Origin": ORIGIN}),
+    ]
+
+    assert responses[0].headers["access-control-allow-origin"] == "*"
+    for response in responses:
+        assert "access-control-allow-credentials" not in response.headers, response.headers

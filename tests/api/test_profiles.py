@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from tests.api.helpers import (
-    INVALID_TOKEN,
     MISSING_TOKEN,
     Account,
     assert_error,
@@ -52,14 +51,6 @@ async def test_show_unknown_profile_is_404(client: httpx.AsyncClient, jake: Acco
     assert_error(
         await client.get("/profiles/nobody", headers=jake.headers), 404, not_found("profile")
     )
-
-
-async def test_show_profile_with_a_bad_token_is_401(
-    client: httpx.AsyncClient, jake: Account
-) -> None:
-    response = await client.get("/profiles/jake", headers={"Authorization": "Token nonsense"})
-
-    assert_error(response, 401, INVALID_TOKEN)
 
 
 async def test_follow(client: httpx.AsyncClient, jake: Account, jane: Account) -> None:

@@ -407,8 +407,9 @@ async def test_logout_revokes_the_presented_token(
 async def test_password_change_revokes_earlier_tokens(
     http: httpx.AsyncClient, findings: Findings, signed_in_reader: tuple[Account, str]
 ) -> None:
-    """API2 (being built): after ``PUT /api/user`` with a new password, every token issued
-    before it is a 401; the token that answer carries works, and only the new password logs in."""
+    """API2: after ``PUT /api/user`` with a new password, every token issued before it is a
+    401 except the one that made the change (other sessions are signed out, this one stays);
+    the token the answer carries works, and only the new password logs in."""
     reader, slug = signed_in_reader
     login = {"user": {"email": reader.email, "password": PASSWORD}}
     earlier = ok(await http.post("/users/login", json=login))["user"]["token"]
@@ -421,10 +422,9 @@ async def test_password_change_revokes_earlier_tokens(
         findings.expect(
             await findings.send(http, "GET", "/user", headers=auth(fresh)), {200}, "new token"
         )
-    for name, token in (
-        ("the token that changed it", reader.token),
-        ("an earlier login's", earlier),
-    ):
+    kept = await findings.send(http, "GET", "/user", headers=reader.headers)
+    findings.expect(kept, {200}, "the token that changed it, after the change")
+    for name, token in (("an earlier login's", earlier),):
         for _ in range(2):
             response = await findings.send(http, "GET", "/user", headers=auth(token))
             findings.expect_error(response, {401}, f"{name} after the change", body=INVALID_TOKEN)
@@ -650,6 +650,18 @@ async def test_login_timing_does_not_enumerate_accounts(
     await findings.finish(extra=f", {figures}")
 
 
+@pytest.fixture(scope="module")
+def rate_limited_server(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server with the default rate limits on, behind a trusted proxy on this host, so
+    ``X-Forwarded-For`` names the client (the other batteries' servers have limits off)."""
+    limits_on = {"BROADSHEET_RATE_LIMITS": "on", "BROADSHEET_TRUSTED_PROXIES": "127.0.0.1"}
+    workdir = tmp_path_factory.mktemp("limits")
+    with serving(live_server.backend, workdir, name="limits", settings=limits_on) as server:
+        yield server
+
+
 def check_too_many(findings: Findings, response: httpx.Response | None, what: str) -> None:
     if response is None:
         findings.problem(f"{what}: never a 429")
@@ -662,10 +674,15 @@ def check_too_many(findings: Findings, response: httpx.Response | None, what: st
 
 
 async def test_brute_force_on_one_account_gets_429(
-    http: httpx.AsyncClient, findings: Findings
+    rate_limited_server: LiveServer, findings: Findings
 ) -> None:
-    """API2/API4 (being built): failed logins for one account, even from many addresses, are
-    answered 429 with ``Retry-After`` once past the limit, and then so is the right password."""
+    """API2/API4: failed logins for one account, even from many addresses, are answered 429
+    with ``Retry-After`` once past the limit, and then so is the right password."""
+    async with rate_limited_server.client() as http:
+        await _brute_force_one_account(http, findings)
+
+
+async def _brute_force_one_account(http: httpx.AsyncClient, findings: Findings) -> None:
     account = await register(http, f"{unique()}target")
     limited: list[httpx.Response] = []
 
@@ -694,10 +711,15 @@ async def test_brute_force_on_one_account_gets_429(
 
 
 async def test_brute_force_from_one_address_gets_429(
-    http: httpx.AsyncClient, findings: Findings
+    rate_limited_server: LiveServer, findings: Findings
 ) -> None:
-    """API2/API4 (being built): failed logins from one client address, each for another
-    account, are answered 429 with ``Retry-After`` once past the limit."""
+    """API2/API4: failed logins from one client address, each for another account, are
+    answered 429 with ``Retry-After`` once past the limit."""
+    async with rate_limited_server.client() as http:
+        await _spray_from_one_address(http, findings)
+
+
+async def _spray_from_one_address(http: httpx.AsyncClient, findings: Findings) -> None:
     address = {"X-Forwarded-For": "203.0.113.77"}
     limited: list[httpx.Response] = []
 

@@ -88,7 +88,8 @@ async def authenticate(
     """What a presented token says, if it verifies and is not revoked (``TokenInvalid``
     otherwise). Whether its user still exists is for the use case's own lookup."""
     claims = tokens.read(token)
-    if await revocations.is_revoked(claims):
+    # A subject no store can hold names no user (and would overflow the revocation lookup).
+    if not rules.is_storable_id(claims.user_id) or await revocations.is_revoked(claims):
         raise TokenInvalid
     return claims
 

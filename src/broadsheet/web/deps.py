@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -13,13 +14,16 @@ from broadsheet.domain.errors import TokenInvalid, TokenMissing
 from broadsheet.domain.models import RateLimit, TokenClaims
 from broadsheet.domain.ports import UnitOfWork
 from broadsheet.services import users
+from broadsheet.web import headers
 
 _authorization = APIKeyHeader(
     name="Authorization",
+    scheme_name="Token",
     auto_error=False,
     description="`Token <jwt>` (`Bearer <jwt>` is accepted too)",
 )
 _SCHEMES = {"token", "bearer"}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,8 @@ def _unit_of_work(broadsheet: App) -> UnitOfWork:
 Uow = Annotated[UnitOfWork, Depends(_unit_of_work)]
 
 
-async def _optional_credentials(
-    broadsheet: App, header: Annotated[str | None, Security(_authorization)]
-) -> Credentials | None:
-    """No header: anonymous. A header that does not hold a valid token: 401, never anonymous."""
-    if header is None:
-        return None
+async def _verified(broadsheet: Broadsheet, header: str) -> Credentials:
+    """The credentials in an ``Authorization`` header, or TokenInvalid (revoked ones too)."""
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() not in _SCHEMES or not token:
@@ -65,16 +65,56 @@ async def _optional_credentials(
     return Credentials(claims=claims, token=token)
 
 
-def _required_credentials(
-    credentials: Annotated[Credentials | None, Depends(_optional_credentials)],
+async def _required_credentials(
+    broadsheet: App, header: Annotated[str | None, Security(_authorization)]
 ) -> Credentials:
-    if credentials is None:
+    """No header: 401 "is missing". A header that does not hold a valid token: 401 "is invalid"."""
+    if header is None:
         raise TokenMissing
-    return credentials
+    return await _verified(broadsheet, header)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a route open to anyone: signed in, or anonymous.
+
+    A token that does not verify (bad, expired, revoked, another key's, an unknown scheme) or
+    whose user is gone reads as anonymous, and the response says so (``WWW-Authenticate: Token
+    error="invalid_token"``): a client that logs its user out must still be able to read.
+    """
+
+    credentials: Credentials | None
+    request: Request
+
+    async def read(self, use_case: Callable[[int | None], Awaitable[T]]) -> T:
+        """``use_case(viewer_id)``; once more as anonymous if the token's user no longer exists.
+
+        The services find that out with the lookup they make anyway, so a valid token costs no
+        extra round trip; only a token of a deleted user pays for a second run.
+        """
+        if self.credentials is None:
+            return await use_case(None)
+        try:
+            return await use_case(self.credentials.user_id)
+        except TokenInvalid:
+            headers.mark_token_rejected(self.request)
+            return await use_case(None)
+
+
+async def _reader(
+    request: Request, broadsheet: App, header: Annotated[str | None, Security(_authorization)]
+) -> Reader:
+    if header is None:
+        return Reader(credentials=None, request=request)
+    try:
+        return Reader(credentials=await _verified(broadsheet, header), request=request)
+    except TokenInvalid:
+        headers.mark_token_rejected(request)
+        return Reader(credentials=None, request=request)
 
 
 Viewer = Annotated[Credentials, Depends(_required_credentials)]
-MaybeViewer = Annotated[Credentials | None, Depends(_optional_credentials)]
+MaybeViewer = Annotated[Reader, Depends(_reader)]
 
 
 def client_address(request: Request) -> str:
@@ -100,7 +140,3 @@ def rate_limited(limit: RateLimit) -> Any:
         await broadsheet.limiter.hit(limit, client_address(request))
 
     return Depends(count)
-
-
-def viewer_id(viewer: Credentials | None) -> int | None:
-    return None if viewer is None else viewer.user_id

@@ -1,42 +1,48 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from broadsheet.domain.models import ArticleFilter
 from broadsheet.services import articles
 from broadsheet.web.api import schemas
-from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, Writer, viewer_id
+from broadsheet.web.api.params import Author, FavoritedBy, Limit, Offset, Slug, Tag
+from broadsheet.web.api.responses import (
+    OPTIONAL_AUTH,
+    errors,
+    links_from_article,
+    read_anonymously_on_a_bad_token,
+)
+from broadsheet.web.deps import App, MaybeViewer, Uow, Viewer, Writer
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["articles"])
-
-# Bounds are checked by the domain (rules.page_bounds), so every presenter says the same.
-Limit = Annotated[int | None, Query(description="1 to 100, default 20")]
-Offset = Annotated[int | None, Query(description="0 or more, default 0")]
+router = APIRouter(tags=["articles"], route_class=JsonRoute)
 
 
-@router.get("/articles")
+@router.get(
+    "/articles",
+    operation_id="GetArticles",
+    responses={**read_anonymously_on_a_bad_token(), **errors(422)},
+    openapi_extra=OPTIONAL_AUTH,
+)
 async def find(
     viewer: MaybeViewer,
     uow: Uow,
-    tag: str | None = None,
-    author: str | None = None,
-    favorited: str | None = None,
+    tag: Tag = None,
+    author: Author = None,
+    favorited: FavoritedBy = None,
     limit: Limit = None,
     offset: Offset = None,
 ) -> schemas.MultipleArticlesResponse:
-    page = await articles.find(
-        uow,
-        filters=ArticleFilter(tag=tag, author=author, favorited_by=favorited),
-        viewer_id=viewer_id(viewer),
-        limit=limit,
-        offset=offset,
+    filters = ArticleFilter(tag=tag, author=author, favorited_by=favorited)
+    page = await viewer.read(
+        lambda viewer_id: articles.find(
+            uow, filters=filters, viewer_id=viewer_id, limit=limit, offset=offset
+        )
     )
     return schemas.MultipleArticlesResponse.of(page)
 
 
-@router.get("/articles/feed")
+@router.get("/articles/feed", operation_id="GetArticlesFeed", responses=errors(401, 422))
 async def feed(
     viewer: Viewer, uow: Uow, limit: Limit = None, offset: Offset = None
 ) -> schemas.MultipleArticlesResponse:
@@ -44,13 +50,25 @@ async def feed(
     return schemas.MultipleArticlesResponse.of(page)
 
 
-@router.get("/articles/{slug}")
-async def show(slug: str, viewer: MaybeViewer, uow: Uow) -> schemas.SingleArticleResponse:
-    article = await articles.show(uow, slug=slug, viewer_id=viewer_id(viewer))
+@router.get(
+    "/articles/{slug:article_slug}",
+    operation_id="GetArticle",
+    responses={**read_anonymously_on_a_bad_token(), **errors(404)},
+    openapi_extra=OPTIONAL_AUTH,
+)
+async def show(slug: Slug, viewer: MaybeViewer, uow: Uow) -> schemas.SingleArticleResponse:
+    article = await viewer.read(
+        lambda viewer_id: articles.show(uow, slug=slug, viewer_id=viewer_id)
+    )
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 
-@router.post("/articles", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/articles",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="CreateArticle",
+    responses={201: {"links": links_from_article()}, **errors(401, 422, rate_limited=True)},
+)
 async def create(
     request: schemas.NewArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
@@ -67,9 +85,13 @@ async def create(
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 
-@router.put("/articles/{slug}")
+@router.put(
+    "/articles/{slug:article_slug}",
+    operation_id="UpdateArticle",
+    responses=errors(401, 403, 404, 422, rate_limited=True),
+)
 async def update(
-    slug: str, request: schemas.UpdateArticleRequest, viewer: Writer, app: App, uow: Uow
+    slug: Slug, request: schemas.UpdateArticleRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.SingleArticleResponse:
     changes = request.article
     article = await articles.update(
@@ -85,18 +107,32 @@ async def update(
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 
-@router.delete("/articles/{slug}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete(slug: str, viewer: Writer, uow: Uow) -> None:
+@router.delete(
+    "/articles/{slug:article_slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    operation_id="DeleteArticle",
+    responses=errors(401, 403, 404, rate_limited=True),
+)
+async def delete(slug: Slug, viewer: Writer, uow: Uow) -> None:
     await articles.delete(uow, slug=slug, viewer_id=viewer.user_id)
 
 
-@router.post("/articles/{slug}/favorite")
-async def favorite(slug: str, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
+@router.post(
+    "/articles/{slug:article_slug}/favorite",
+    operation_id="CreateArticleFavorite",
+    responses=errors(401, 404, rate_limited=True),
+)
+async def favorite(slug: Slug, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.favorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 
-@router.delete("/articles/{slug}/favorite")
-async def unfavorite(slug: str, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
+@router.delete(
+    "/articles/{slug:article_slug}/favorite",
+    operation_id="DeleteArticleFavorite",
+    responses=errors(401, 404, rate_limited=True),
+)
+async def unfavorite(slug: Slug, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
     article = await articles.unfavorite(uow, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))

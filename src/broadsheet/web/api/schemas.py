@@ -1,18 +1,20 @@
 """Wire shapes, named as in the RealWorld OpenAPI spec. camelCase exists only here.
 
 Request fields are optional at this level on purpose: a missing or empty required field is
-the domain's "can't be blank", decided once in ``domain.rules`` for every presenter.
+the domain's "can't be blank", decided once in ``domain.rules`` for every presenter. The
+published schema still says what the domain accepts (required, not null, the lengths), so
+each field carries a ``WithJsonSchema`` that documents without enforcing.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from broadsheet.domain import models
+from broadsheet.domain import models, rules
 
 
 def _iso_millis(moment: datetime) -> str:
@@ -22,11 +24,72 @@ def _iso_millis(moment: datetime) -> str:
 
 
 T = TypeVar("T")
-Timestamp = Annotated[datetime, PlainSerializer(_iso_millis, return_type=str)]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_iso_millis, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2016-02-18T03:22:56.637Z"]},
+        mode="serialization",
+    ),
+]
+
+
+def _text(
+    field: str | None = None, *, min_length: int = 1, max_length: int | None = None, **extra: Any
+) -> WithJsonSchema:
+    """A string as the domain accepts it: not null, ``min_length`` or more, at most the
+    domain's limit for ``field`` (counted after trimming)."""
+    schema: dict[str, Any] = {"type": "string", "minLength": min_length, **extra}
+    limit = max_length if max_length is not None else rules.MAX_LENGTH.get(field or "")
+    if limit is not None:
+        schema["maxLength"] = limit
+    return WithJsonSchema(schema, mode="validation")
+
+
+def _nullable_text(field: str) -> WithJsonSchema:
+    """Bio and image: a string, or null (and "") to clear it."""
+    return WithJsonSchema(
+        {"type": ["string", "null"], "maxLength": rules.MAX_LENGTH[field]}, mode="validation"
+    )
+
+
+Username = Annotated[
+    str | None,
+    _text(
+        max_length=rules.MAX_USERNAME_LENGTH,
+        description="Unique case-insensitively (NFKC); no spaces, slashes or look-alikes.",
+    ),
+]
+Email = Annotated[str | None, _text("email", format="email")]
+NewPassword = Annotated[
+    str | None,
+    _text("password", min_length=rules.MIN_PASSWORD_LENGTH, description="Never trimmed."),
+]
+Password = Annotated[str | None, _text()]
+TagList = Annotated[
+    list[str],
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "string", "maxLength": rules.MAX_TAG_LENGTH},
+            "maxItems": rules.MAX_TAGS,
+            "description": "Trimmed; empty tags and duplicates are dropped; sorted.",
+        },
+        mode="validation",
+    ),
+]
+
+
+def _requires(*fields: str) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"required": list(fields)})
 
 
 class Wire(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        field_title_generator=lambda name, field: field.alias or name,
+    )
 
     def change(self, field: str, value: T) -> models.Change[T]:
         """``value`` if the request sent ``field`` (even as null), else "unchanged"."""
@@ -37,8 +100,10 @@ class Wire(BaseModel):
 
 
 class LoginUser(Wire):
-    email: str | None = None
-    password: str | None = None
+    model_config = _requires("email", "password")
+
+    email: Annotated[str | None, _text()] = None
+    password: Password = None
 
 
 class LoginUserRequest(Wire):
@@ -46,9 +111,11 @@ class LoginUserRequest(Wire):
 
 
 class NewUser(Wire):
-    username: str | None = None
-    email: str | None = None
-    password: str | None = None
+    model_config = _requires("username", "email", "password")
+
+    username: Username = None
+    email: Email = None
+    password: NewPassword = None
 
 
 class NewUserRequest(Wire):
@@ -58,11 +125,11 @@ class NewUserRequest(Wire):
 class UpdateUser(Wire):
     """Only the fields sent are changed; ``null`` is a value here, not "unchanged"."""
 
-    email: str | None = None
-    username: str | None = None
-    password: str | None = None
-    bio: str | None = None
-    image: str | None = None
+    email: Email = None
+    username: Username = None
+    password: NewPassword = None
+    bio: Annotated[str | None, _nullable_text("bio")] = None
+    image: Annotated[str | None, _nullable_text("image")] = None
 
 
 class UpdateUserRequest(Wire):
@@ -70,10 +137,12 @@ class UpdateUserRequest(Wire):
 
 
 class NewArticle(Wire):
-    title: str | None = None
-    description: str | None = None
-    body: str | None = None
-    tag_list: list[str] = Field(default_factory=list)
+    model_config = _requires("title", "description", "body")
+
+    title: Annotated[str | None, _text("title")] = None
+    description: Annotated[str | None, _text("description")] = None
+    body: Annotated[str | None, _text("body")] = None
+    tag_list: TagList = Field(default_factory=list)
 
 
 class NewArticleRequest(Wire):
@@ -81,10 +150,10 @@ class NewArticleRequest(Wire):
 
 
 class UpdateArticle(Wire):
-    title: str | None = None
-    description: str | None = None
-    body: str | None = None
-    tag_list: list[str] = Field(default_factory=list)
+    title: Annotated[str | None, _text("title")] = None
+    description: Annotated[str | None, _text("description")] = None
+    body: Annotated[str | None, _text("body")] = None
+    tag_list: TagList = Field(default_factory=list)
 
 
 class UpdateArticleRequest(Wire):
@@ -92,11 +161,36 @@ class UpdateArticleRequest(Wire):
 
 
 class NewComment(Wire):
-    body: str | None = None
+    model_config = _requires("body")
+
+    body: Annotated[str | None, _text(max_length=rules.MAX_COMMENT_LENGTH)] = None
 
 
 class NewCommentRequest(Wire):
     comment: NewComment
+
+
+class ErrorResponse(BaseModel):
+    """Every error: ``{"errors": {"<field>": ["<message>", ...]}}``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"errors": {"title": ["can't be blank"]}}]}
+    )
+
+    errors: Annotated[
+        dict[str, list[str]],
+        WithJsonSchema(
+            {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "minLength": 1},
+                },
+            }
+        ),
+    ]
 
 
 # Responses
@@ -148,7 +242,7 @@ class ArticleListItem(Wire):
     created_at: Timestamp
     updated_at: Timestamp
     favorited: bool
-    favorites_count: int
+    favorites_count: Annotated[int, WithJsonSchema({"type": "integer", "minimum": 0})]
     author: Profile
 
     @classmethod

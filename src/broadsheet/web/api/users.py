@@ -5,12 +5,19 @@ from fastapi import APIRouter, Response, status
 from broadsheet.domain.models import RateLimit
 from broadsheet.services import users
 from broadsheet.web.api import schemas
+from broadsheet.web.api.responses import errors, links_from_user
 from broadsheet.web.deps import App, Uow, Viewer, Writer, rate_limited
+from broadsheet.web.json_body import JsonRoute
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=JsonRoute)
 
 
-@router.post("/users/login", dependencies=[rate_limited(RateLimit.LOGIN)])
+@router.post(
+    "/users/login",
+    operation_id="Login",
+    responses={200: {"links": links_from_user()}, **errors(401, 422, rate_limited=True)},
+    dependencies=[rate_limited(RateLimit.LOGIN)],
+)
 async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
     signed_in = await users.login(
         uow,
@@ -26,6 +33,8 @@ async def login(request: schemas.LoginUserRequest, app: App, uow: Uow) -> schema
 @router.post(
     "/users",
     status_code=status.HTTP_201_CREATED,
+    operation_id="CreateUser",
+    responses={201: {"links": links_from_user()}, **errors(409, 422, rate_limited=True)},
     dependencies=[rate_limited(RateLimit.REGISTRATION)],
 )
 async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schemas.UserResponse:
@@ -40,7 +49,13 @@ async def register(request: schemas.NewUserRequest, app: App, uow: Uow) -> schem
     return schemas.UserResponse(user=schemas.User.of(signed_in.user, signed_in.token))
 
 
-@router.post("/users/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/users/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    operation_id="Logout",
+    responses=errors(401),
+)
 async def logout(viewer: Viewer, app: App) -> None:
     """Revoke the token sent; the user's other tokens keep working. A second logout with the
     same token is a 401, like any request with a revoked token. Not rate-limited: signing
@@ -48,13 +63,17 @@ async def logout(viewer: Viewer, app: App) -> None:
     await users.logout(revocations=app.revocations, claims=viewer.claims)
 
 
-@router.get("/user")
+@router.get("/user", operation_id="GetCurrentUser", responses=errors(401))
 async def current_user(viewer: Viewer, uow: Uow) -> schemas.UserResponse:
     user = await users.current(uow, user_id=viewer.user_id)
     return schemas.UserResponse(user=schemas.User.of(user, viewer.token))
 
 
-@router.put("/user")
+@router.put(
+    "/user",
+    operation_id="UpdateCurrentUser",
+    responses={200: {"links": links_from_user()}, **errors(401, 409, 422, rate_limited=True)},
+)
 async def update_user(
     request: schemas.UpdateUserRequest, viewer: Writer, app: App, uow: Uow
 ) -> schemas.UserResponse:

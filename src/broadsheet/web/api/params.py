@@ -1,0 +1,66 @@
+"""Path and query parameters, typed as the API accepts them.
+
+The published schema states the bounds; the domain checks them (``rules.page_bounds``), so
+every presenter gives the same message for a ``limit`` out of range.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import WithJsonSchema
+from starlette.convertors import StringConvertor, register_url_convertor
+
+from broadsheet.domain import rules
+
+
+class ArticleSlug(StringConvertor):
+    """A path segment that can name an article: never a reserved word such as ``feed``, so
+    ``PUT /api/articles/feed`` is a 405 of the feed's path, not an update of an article that
+    cannot exist."""
+
+    regex = "(?!(?:" + "|".join(map(re.escape, sorted(rules.RESERVED_SLUGS))) + ")(?:/|$))[^/]+"
+
+
+# Routes write "/articles/{slug:article_slug}"; the published path is "/articles/{slug}".
+register_url_convertor("article_slug", ArticleSlug())
+
+Slug = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
+Username = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
+CommentId = Annotated[int, Path(description="The comment's `id`.")]
+Limit = Annotated[
+    int | None,
+    Query(description=f"1 to {rules.MAX_PAGE_SIZE}, default {rules.DEFAULT_PAGE_SIZE}"),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": rules.MAX_PAGE_SIZE,
+            "default": rules.DEFAULT_PAGE_SIZE,
+        }
+    ),
+]
+Offset = Annotated[
+    int | None,
+    Query(description="0 or more, default 0"),
+    WithJsonSchema({"type": "integer", "minimum": 0, "default": 0}),
+]
+
+
+Tag = Annotated[
+    str | None,
+    Query(description="Only articles with this tag."),
+    WithJsonSchema({"type": "string"}),
+]
+Author = Annotated[
+    str | None,
+    Query(description="Only articles by this username."),
+    WithJsonSchema({"type": "string"}),
+]
+FavoritedBy = Annotated[
+    str | None,
+    Query(description="Only articles this username favorited."),
+    WithJsonSchema({"type": "string"}),
+]
