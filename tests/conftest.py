@@ -23,6 +23,7 @@ from broadsheet.settings import Settings
 from broadsheet.storage import open_storage
 from broadsheet.web.app import create_app
 from tests import databases
+from tests.live_server import FIGURES, LIVE_BACKENDS, Findings, LiveServer, serving
 from tests.mongo_server import mongo_server, standalone_mongo_server
 
 BACKENDS = databases.selected_backends()
@@ -145,3 +146,37 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as http:
         yield http
+
+
+# The whole-server batteries (tests/reliability, tests/security): one live server per backend
+# per module, a pooled client per test, and each battery's figures in the run's summary.
+
+
+@pytest.fixture(scope="module", params=LIVE_BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_urls: dict[str, str],  # its teardown stops the MongoDB test server
+) -> Iterator[LiveServer]:
+    with serving(str(request.param), tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with live_server.client() as client:
+        yield client
+
+
+@pytest.fixture
+async def findings(request: pytest.FixtureRequest, live_server: LiveServer) -> Findings:
+    """Problems and figures of one test, checked and printed at its end (``finish()``)."""
+    battery = request.path.parent.name  # reliability or security
+    return await Findings(battery, request.node.originalname, live_server).begin()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for battery in dict.fromkeys(battery for battery, _ in FIGURES):
+        terminalreporter.section(f"{battery} battery figures")
+        for line in (line for name, line in FIGURES if name == battery):
+            terminalreporter.write_line(line)
