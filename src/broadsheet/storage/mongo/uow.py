@@ -53,11 +53,17 @@ class MongoUnitOfWork:
         self._storage = storage
         self.database: AsyncDatabase[dict[str, Any]] = storage.database
         self._transactions = False
+        self._read_only = False
         self._committed = False
         self._after_commit: list[Action] = []
         self._undo: list[Action] = []
         # Articles this unit of work's transaction has written: their counters move inside it.
         self.articles_written: set[int] = set()
+
+    def read_only(self) -> Self:
+        # Reads take no transaction here anyway (one starts at the first write).
+        self._read_only = True
+        return self
 
     @property
     def in_transaction(self) -> bool:
@@ -96,6 +102,8 @@ class MongoUnitOfWork:
             self._undo.append(action)
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         if self.session.in_transaction:
             await self._commit_transaction()
         self._committed = True
