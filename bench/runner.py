@@ -224,6 +224,9 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
             with broadsheet, ceiling:
                 targets = scenarios.pick_targets(broadsheet.url)
                 say(f"{label} targets {targets.summary()}")
+                mismatches = _ceiling_mismatches(broadsheet.url, ceiling.url, targets)
+                if mismatches:
+                    say(f"{label} warning: the ceiling answers differently: {mismatches}")
                 servers = {"broadsheet": broadsheet, "ceiling": ceiling}
                 rows = [
                     _scenario(scenario, targets, servers, database, options, wrk, label)
@@ -256,11 +259,24 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
         "database_version": database_version,
         "server_options": {**server_options, "resolved": machine.resolved(server_options)},
         "ceiling_schema": schema.group(1) if schema else "unknown",
+        "ceiling_mismatches": mismatches,
         "setup_seconds": {"upgrade": round(upgrade, 1), "seed": round(seed, 1)},
         "targets": targets.summary(),
         "server_log_errors": log_errors,
         "scenarios": rows,
     }
+
+
+def _ceiling_mismatches(broadsheet_url: str, ceiling_url: str, targets: Targets) -> list[str]:
+    """The reads whose anonymous answer differs between Broadsheet and the ceiling: none,
+    or the ceiling does not do the same work."""
+    paths = ["/api/articles", f"/api/articles/{targets.slug}", "/api/tags"]
+    return [
+        path
+        for path in paths
+        if api.request(broadsheet_url, "GET", path).json()
+        != api.request(ceiling_url, "GET", path).json()
+    ]
 
 
 def _log_errors(path: Path) -> list[str]:
@@ -313,6 +329,9 @@ def _scenario(
         body=scenarios.probe_body(scenario, targets),
     )
     timing = parse_server_timing(probe.headers.get("Server-Timing"))
+    items, total = _page_size(probe)
+    if items == 0:
+        say(f"{label} warning: {scenario.key} answers an empty list; its figures flatter it")
 
     attempts: list[tuple[load.WrkResult, monitor.Usage]] = []
     while len(attempts) < options.repeat:
@@ -355,6 +374,8 @@ def _scenario(
             "unit": timing.unit,
             "db_ms": timing.db_ms,
             "app_ms": timing.app_ms,
+            "items": items,
+            "total": total,
         },
         "cpu": {
             "unrelated_percent": round(usage.unrelated_percent, 1),
@@ -369,6 +390,21 @@ def _scenario(
         "versus_static": scenario.versus_static,
         "versus": {},
     }
+
+
+def _page_size(response: api.Response) -> tuple[int | None, int | None]:
+    """How many articles, comments or tags a list answered, and its articlesCount."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    for key in ("articles", "comments", "tags"):
+        if isinstance(body.get(key), list):
+            total = body.get("articlesCount")
+            return len(body[key]), total if isinstance(total, int) else None
+    return None, None
 
 
 def _ours(
