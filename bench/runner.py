@@ -36,6 +36,7 @@ ROOT = machine.ROOT
 BROADSHEET = Path(sys.executable).with_name("broadsheet")
 SECRET_KEY = "bench-secret-key-0123456789abcdef-not-for-production"
 CEILING_SCHEMA = re.compile(r"ceiling schema: (\w+)")
+SETTLE_SECONDS = 0.5  # how long the servers must stay idle before a scenario starts
 
 
 def say(message: str) -> None:
@@ -319,8 +320,14 @@ def _scenario(
             timeout=options.timeout,
         )
 
+    settled = _settle(list(servers.values()))
+    if settled > 2:
+        say(
+            f"{label} {scenario.key}: waited {settled:.0f} s for the servers to finish earlier work"
+        )
     if options.warmup:
         load.finish(wrk_run(options.warmup))
+        settled += _settle(list(servers.values()))
     probe = api.request(
         server.url,
         scenario.method,
@@ -335,6 +342,7 @@ def _scenario(
 
     attempts: list[tuple[load.WrkResult, monitor.Usage]] = []
     while len(attempts) < options.repeat:
+        settled += _settle(list(servers.values()))
         process = wrk_run(options.duration)
         groups = _ours(servers, database, wrk=psutil.Process(process.pid))
         with monitor.Monitor(groups, server.worker_processes) as watch:
@@ -384,12 +392,40 @@ def _scenario(
             "wrk_cores": round(usage.cores_used("wrk"), 2),
         },
         "noisy": usage.unrelated_percent > options.quiet_threshold,
+        "settled_s": round(settled, 1),  # waiting for idle servers, over every step
         "attempts": [round(u.unrelated_percent, 1) for _, u in attempts],
         "rss_mb": {"max": max(rss, default=None), "per_worker": rss},
         "ceiling": scenario.ceiling,
         "versus_static": scenario.versus_static,
         "versus": {},
     }
+
+
+def _settle(servers: list[Server], *, idle_cores: float = 0.05, limit: float = 120) -> float:
+    """Wait until the servers are idle: requests wrk gave up on at the end of a run may
+    still be working (a queue of Argon2 hashes after login, writes holding SQLite's lock),
+    and would slow the next scenario down. Returns the seconds waited."""
+
+    def spent() -> float:
+        total = 0.0
+        for server in servers:
+            for process in server.processes():
+                try:
+                    times = process.cpu_times()
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+                total += times.user + times.system
+        return total
+
+    started = time.monotonic()
+    before = spent()
+    while time.monotonic() - started < limit:
+        time.sleep(SETTLE_SECONDS)
+        now = spent()
+        if now - before < idle_cores * SETTLE_SECONDS:
+            break
+        before = now
+    return time.monotonic() - started
 
 
 def _page_size(response: api.Response) -> tuple[int | None, int | None]:
