@@ -36,7 +36,7 @@ ROOT = machine.ROOT
 BROADSHEET = Path(sys.executable).with_name("broadsheet")
 SECRET_KEY = "bench-secret-key-0123456789abcdef-not-for-production"
 CEILING_SCHEMA = re.compile(r"ceiling schema: (\w+)")
-SETTLE_SECONDS = 0.5  # how long the servers must stay idle before a scenario starts
+SETTLE_SECONDS = 0.25  # how long the servers must stay idle before a scenario starts
 
 
 def say(message: str) -> None:
