@@ -61,13 +61,6 @@ class _Counter:
 _live_favorite = exists().where(article.c.id == favorite.c.article_id)
 COUNTERS = [
     _Counter(
-        "favorites_count",
-        article.c.favorites_count,
-        _count(favorite, favorite.c.article_id == article.c.id),
-        lambda key, label: f"article {key} ({label})",
-        article.c.slug,
-    ),
-    _Counter(
         "articles_count",
         user_account.c.articles_count,
         _count(article, article.c.author_id == user_account.c.id),

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadsheet.domain.errors import StoreUnavailable
 from broadsheet.domain.models import TokenClaims
+from broadsheet.storage.sql.availability import outages_as_store_unavailable
 from broadsheet.storage.sql.dialects import insert_if_absent
 from broadsheet.storage.sql.tables import revoked_token, token_cutoff
 
@@ -91,8 +92,11 @@ class SqlTokenRevocations:
 
 @asynccontextmanager
 async def _unreachable_as_unavailable() -> AsyncIterator[None]:
+    """Every outage (an empty pool included) as the adapter's units of work report it; any
+    other driver-level failure of this lookup too: a token check never becomes a 500."""
     try:
-        yield
+        async with outages_as_store_unavailable():
+            yield
     except (OperationalError, InterfaceError, OSError) as error:
         raise StoreUnavailable(type(error).__name__) from error
 

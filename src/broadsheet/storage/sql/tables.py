@@ -89,7 +89,6 @@ article = Table(
     Column("author_id", Integer, _user_fk(), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-    Column("favorites_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("slug"),
     # Lists and the feed: newest first, ties by id; per author for the author filter and feed.
     Index(None, "created_at", "id"),

@@ -2,8 +2,8 @@
 each filter starts from.
 
 New counters, kept by the adapter in the same transaction as the rows they count:
-``user_account.articles_count`` and ``.favorites_count``, ``article.favorites_count``, a
-``tag`` table (articles per tag) and ``site_total`` (every article). New sort keys: the
+``user_account.articles_count`` and ``.favorites_count``, a ``tag`` table (articles per tag)
+and ``site_total`` (every article). New sort keys: the
 article's ``created_at`` copied into ``article_tag`` and ``favorite``, with indexes in list
 order. Existing data is counted and copied here, in a few set-based statements.
 
@@ -47,10 +47,6 @@ def upgrade() -> None:
                 comment="favorited",
             )
         )
-    with op.batch_alter_table("article") as articles:
-        articles.add_column(
-            sa.Column("favorites_count", sa.Integer(), server_default="0", nullable=False)
-        )
     for table in ("article_tag", "favorite"):
         column = "created_at" if table == "article_tag" else "article_created_at"
         with op.batch_alter_table(table) as batch:
@@ -78,10 +74,6 @@ def upgrade() -> None:
         " (SELECT count(*) FROM article WHERE article.author_id = user_account.id),"
         " favorites_count ="
         " (SELECT count(*) FROM favorite WHERE favorite.user_id = user_account.id)"
-    )
-    op.execute(
-        "UPDATE article SET favorites_count = "
-        "(SELECT count(*) FROM favorite WHERE favorite.article_id = article.id)"
     )
 
     op.create_table(
@@ -135,8 +127,6 @@ def downgrade() -> None:
         favorites.drop_column("article_created_at")
     with op.batch_alter_table("article_tag") as article_tags:
         article_tags.drop_column("created_at")
-    with op.batch_alter_table("article") as articles:
-        articles.drop_column("favorites_count")
     with op.batch_alter_table("user_account") as users:
         users.drop_column("favorites_count")
         users.drop_column("articles_count")
