@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from broadsheet.domain.models import ArticleChanges, ArticleFilter, NewArticle, NewUser, UserChanges
@@ -141,3 +143,26 @@ async def test_units_of_work_in_sequence_each_see_the_last_commit(storage: Stora
         final = await uow.users.get(jake.id)
     assert final is not None
     assert final.bio == "onetwothree"
+
+
+async def test_a_read_only_unit_of_work_reads_and_cannot_commit(storage: Storage) -> None:
+    jake = await factories.user(storage, username="jake")
+
+    async with storage.unit_of_work().read_only() as uow:
+        assert await uow.users.get(jake.id) == jake
+        with pytest.raises(RuntimeError):
+            await uow.commit()
+
+
+async def test_a_read_only_unit_of_work_does_not_hold_up_a_writer(storage: Storage) -> None:
+    jake = await factories.user(storage, username="jake")
+
+    async with storage.unit_of_work().read_only() as reader:
+        assert await reader.users.get(jake.id) == jake
+        # A writer commits while the reader is still open: it must not wait for the reader
+        # (no write lock is held), so this cannot deadlock.
+        written = await asyncio.wait_for(factories.user(storage, username="kim"), timeout=30)
+        assert await reader.users.get(jake.id) == jake
+
+    async with storage.unit_of_work().read_only() as uow:
+        assert await uow.users.get(written.id) == written

@@ -158,6 +158,12 @@ class UnitOfWork(Protocol):
     still read, until it is left: those reads see committed data, this commit's included.
     """
 
+    def read_only(self) -> Self:
+        """Declare, before entering, that this use case only reads: the store may then skip
+        the transaction's round trips and its write lock (each read still sees only committed
+        data). ``commit()`` on it is an error."""
+        ...
+
     # Read-only: each adapter may expose its own concrete repository types.
     @property
     def users(self) -> Users: ...

@@ -64,7 +64,7 @@ async def create(
 
 
 async def show(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> ArticleView:
-    async with uow:
+    async with uow.read_only():
         viewer = await lookups.optional_viewer(uow, viewer_id)
         return await _view(uow, slug, viewer_id=viewer)
 
@@ -144,7 +144,7 @@ async def find(
         filters = check(rules.article_filter, filters)
         bounds = check(rules.page_bounds, limit, offset)
     size, start = bounds
-    async with uow:
+    async with uow.read_only():
         viewer = await lookups.optional_viewer(uow, viewer_id)
         return await uow.articles.find(filters, viewer_id=viewer, limit=size, offset=start)
 
@@ -153,7 +153,7 @@ async def feed(
     uow: UnitOfWork, *, viewer_id: int, limit: int | None = None, offset: int | None = None
 ) -> Page[ArticleSummary]:
     size, start = rules.page_bounds(limit, offset)
-    async with uow:
+    async with uow.read_only():
         viewer = await lookups.viewer(uow, viewer_id)
         return await uow.articles.feed(viewer_id=viewer.id, limit=size, offset=start)
 

@@ -36,7 +36,7 @@ async def add(
 
 
 async def list_for(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> list[CommentView]:
-    async with uow:
+    async with uow.read_only():
         viewer = await lookups.optional_viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
         return await uow.comments.list_for(article.id, viewer_id=viewer)

@@ -10,7 +10,7 @@ from broadsheet.services import lookups, retry
 
 
 async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Profile:
-    async with uow:
+    async with uow.read_only():
         viewer = await lookups.optional_viewer(uow, viewer_id)
         profile = await uow.users.profile(rules.storable("username", username), viewer_id=viewer)
     if profile is None:

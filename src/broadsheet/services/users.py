@@ -100,7 +100,7 @@ async def logout(*, revocations: TokenRevocations, claims: TokenClaims) -> None:
 
 
 async def current(uow: UnitOfWork, *, user_id: int) -> User:
-    async with uow:
+    async with uow.read_only():
         return await lookups.viewer(uow, user_id)
 
 

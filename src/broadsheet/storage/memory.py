@@ -281,6 +281,7 @@ class MemoryUnitOfWork:
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
         self._state: _State | None = None
+        self._read_only = False
         self.users: Users = MemoryUsers(self)
         self.follows: Follows = MemoryFollows(self)
         self.articles: Articles = MemoryArticles(self)
@@ -294,9 +295,18 @@ class MemoryUnitOfWork:
             raise RuntimeError("the unit of work is used outside 'async with'")
         return self._state
 
+    def read_only(self) -> Self:
+        self._read_only = True
+        return self
+
     async def __aenter__(self) -> Self:
         if self._state is not None:
             raise RuntimeError("the unit of work is already open")
+        if self._read_only:
+            # Committed states are never changed in place (commit swaps in a new one), so
+            # a reader may hold one without the lock: a snapshot beside the writers.
+            self._state = self._storage.committed
+            return self
         await self._storage.lock.acquire()
         self._state = self._storage.committed.copy()
         return self
@@ -308,9 +318,12 @@ class MemoryUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self._state = None
-        self._storage.lock.release()
+        if not self._read_only:
+            self._storage.lock.release()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         self._storage.committed = self.state
         self._state = self.state.copy()
 

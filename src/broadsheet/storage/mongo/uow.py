@@ -56,6 +56,7 @@ class MongoUnitOfWork:
         self._storage = storage
         self.database: AsyncDatabase[dict[str, Any]] = storage.database
         self._transactions = False
+        self._read_only = False
         self._committed = False
         self._after_commit: list[Action] = []
         self._undo: list[Action] = []
@@ -65,6 +66,11 @@ class MongoUnitOfWork:
         # The articles' ``created_at`` as read or written here (it never changes), for the
         # favorites, which keep a copy.
         self.article_created_at: dict[int, datetime] = {}
+
+    def read_only(self) -> Self:
+        # Reads take no transaction here anyway (one starts at the first write).
+        self._read_only = True
+        return self
 
     @property
     def in_transaction(self) -> bool:
@@ -129,6 +135,8 @@ class MongoUnitOfWork:
             self._undo.append(action)
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         if self.session.in_transaction:
             await self._move_counters()
             await self._commit_transaction()

@@ -32,7 +32,9 @@ class SqlStorage:
             self.url = async_url(url)
             self.engine = create_async_engine(
                 self.url,
-                pool_pre_ping=True,
+                # No pre-ping: it costs a round trip per unit of work. A connection that died
+                # in the pool fails its first statement as an outage (a 503), and SQLAlchemy
+                # then discards every connection pooled before the failure.
                 # A driver error's text must never carry the statement's values (a password
                 # hash, an email) into a log line.
                 hide_parameters=True,

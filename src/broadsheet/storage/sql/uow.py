@@ -31,6 +31,11 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._read_only = False
+
+    def read_only(self) -> Self:
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> Self:
         try:
@@ -38,7 +43,7 @@ class SqlUnitOfWork:
         except Exception as error:
             raise _translated(error) from error
         try:
-            await connection.begin()
+            await self._begin(connection)
         except BaseException as error:
             await _close_quietly(connection)
             # SQLite's "database is locked" past the busy timeout at BEGIN IMMEDIATE: another
@@ -78,8 +83,23 @@ class SqlUnitOfWork:
         if exc is not None and (translated := _translated(exc)) is not exc:
             raise translated from exc
 
+    async def _begin(self, connection: AsyncConnection) -> None:
+        """A transaction for a use case that writes. One that only reads takes no write lock
+        (SQLite: a deferred BEGIN reads one WAL snapshot beside the writer) and, on
+        PostgreSQL, no transaction at all: each statement reads committed data, and the
+        BEGIN and ROLLBACK round trips are saved."""
+        if not self._read_only:
+            await connection.begin()
+        elif connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await connection.execution_options(**{READ_ONLY: True})
+            await connection.begin()
+
     async def commit(self) -> None:
         """An outage here means the commit may or may not have happened (503 either way)."""
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only unit of work")
         if self._connection is None:
             raise RuntimeError("commit() outside `async with unit_of_work`")
         await self._connection.commit()
