@@ -146,6 +146,8 @@ def summary(command: dict[str, Any], explained: dict[str, Any]) -> list[str]:
     else:
         query = {k: command[k] for k in ("filter", "sort", "projection", "limit") if k in command}
         lines.append(f"    {json.dumps(query, default=str)}")
+    if "hint" in command:
+        lines.append(f"  hint: {json.dumps(command['hint'])}")
     planner = explained.get("queryPlanner") or {}
     plan = [
         f"{node['stage']} {node['indexName']}" if node["stage"] == "IXSCAN" else node["stage"]
