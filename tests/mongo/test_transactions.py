@@ -414,3 +414,25 @@ async def test_writes_work_with_a_secondary_read_preference_in_the_url(
         "$readPreference" not in c or c["$readPreference"]["mode"] == "primary"
         for c in listener.commands
     )
+
+
+async def test_an_id_is_given_when_the_first_upsert_of_its_sequence_loses_a_race(
+    store: MongoStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes creating a sequence at once: SecantusDB may answer the loser with no
+    document (once a 500 at registration); asking again gives the next id."""
+    real = AsyncCollection.find_one_and_update
+    lost: list[str] = []
+
+    async def loses_once(self: AsyncCollection[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
+        if self.name == "counters" and not lost:
+            lost.append(str(args[0]))
+            return None
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncCollection, "find_one_and_update", loses_once)
+    jake = await factories.user(store, username="jake")
+
+    assert lost == ["{'_id': 'users'}"]
+    async with store.unit_of_work() as uow:
+        assert await uow.users.get(jake.id) == jake
