@@ -100,7 +100,10 @@ def _leave_a_dangling_favorite(url: str) -> None:
             "INSERT INTO user_account (username, username_key, email, password_hash) "
             "VALUES ('ann', 'ann', 'ann@example.com', 'h')"
         )
-        raw.execute("INSERT INTO favorite (user_id, article_id) VALUES (1, 424242)")
+        raw.execute(
+            "INSERT INTO favorite (user_id, article_id, article_created_at) "
+            "VALUES (1, 424242, '2026-12-01 12:00:00')"
+        )
     raw.close()
 
 

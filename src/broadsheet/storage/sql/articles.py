@@ -1,18 +1,25 @@
-"""Articles: writes, and the read models built with joins and correlated subqueries.
+"""Articles: writes that keep the counters, and read models built with joins.
 
-A list page costs two statements whatever its size: the page (author, following,
-favorited, favoritesCount and the total count in one SELECT) and the page's tags; a page
-past the end counts instead of fetching tags.
+Every list is index-ordered and counted by a counter, so that its cost does not grow with
+the site. The page's keys come newest first from the index of the rows the filter starts
+from (``article``, ``article_tag`` or ``favorite``, each carrying the article's
+``created_at``); only the page's rows are then joined to their articles and authors; the
+total is a counter row (``site_total``, ``tag``, ``user_account``) kept in the same
+transaction as every write that changes it. A list page costs two statements, the page
+(its total riding along) and the page's tags; a page past the end reads the total alone.
+See docs/performance.md.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    FromClause,
     Row,
     Select,
     delete,
@@ -37,35 +44,38 @@ from broadsheet.domain.models import (
     NewArticle,
     Page,
 )
-from broadsheet.storage.sql.dialects import inserted_id, retryable
-from broadsheet.storage.sql.tables import article, article_tag, favorite, follow, user_account
+from broadsheet.storage.sql.dialects import add_to_counters, inserted_id, retryable
+from broadsheet.storage.sql.tables import (
+    ARTICLES_TOTAL,
+    article,
+    article_tag,
+    favorite,
+    follow,
+    site_total,
+    tag,
+    user_account,
+)
 from broadsheet.storage.sql.users import following, profile_of
 
 author = user_account.alias("author")
 _NEWEST_FIRST = (article.c.created_at.desc(), article.c.id.desc())
 
 
-def _summary_query(viewer_id: int | None, *, with_body: bool = False) -> Select[Any]:
-    """Articles joined to their authors, with the viewer-relative columns computed inline."""
-    favorites_count = (
-        select(func.count())
-        .where(favorite.c.article_id == article.c.id)
-        .scalar_subquery()
-        .label("favorites_count")
-    )
+def _summary_columns(viewer_id: int | None, *, with_body: bool = False) -> list[Any]:
+    """An article and its author, with the viewer-relative columns computed inline."""
     favorited: ColumnElement[bool] = (
         false()
         if viewer_id is None
         else exists().where(favorite.c.article_id == article.c.id, favorite.c.user_id == viewer_id)
     )
-    columns = [
+    columns: list[Any] = [
         article.c.id,
         article.c.slug,
         article.c.title,
         article.c.description,
         article.c.created_at,
         article.c.updated_at,
-        favorites_count,
+        article.c.favorites_count,
         favorited.label("favorited"),
         author.c.username.label("author_username"),
         author.c.bio.label("author_bio"),
@@ -74,7 +84,11 @@ def _summary_query(viewer_id: int | None, *, with_body: bool = False) -> Select[
     ]
     if with_body:
         columns.append(article.c.body)
-    return select(*columns).join_from(article, author, article.c.author_id == author.c.id)
+    return columns
+
+
+def _with_author(articles: FromClause) -> FromClause:
+    return articles.join(author, article.c.author_id == author.c.id)
 
 
 def _summary_fields(row: Row[Any], tags: Sequence[str]) -> dict[str, Any]:
@@ -91,33 +105,102 @@ def _summary_fields(row: Row[Any], tags: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _filter_conditions(filters: ArticleFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.tag is not None:
-        conditions.append(
-            exists().where(
-                article_tag.c.article_id == article.c.id, article_tag.c.tag == filters.tag
-            )
-        )
-    if filters.author is not None:
-        conditions.append(author.c.username_key == rules.username_key(filters.author))
+# -- lists -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """Which articles a list shows and how they are counted.
+
+    ``keys`` selects ``id`` and ``created_at`` from the rows the list starts from, so that
+    one index serves both the filter and the order ``newest_first``. ``total`` is a counter,
+    or None where no counter covers the combination of filters (the matches are counted)."""
+
+    keys: Select[Any]
+    newest_first: tuple[ColumnElement[Any], ...]
+    total: ColumnElement[int] | None
+
+
+def _user_id(username: str) -> ColumnElement[int]:
+    key = rules.username_key(username)
+    return select(user_account.c.id).where(user_account.c.username_key == key).scalar_subquery()
+
+
+def _counter(query: Select[Any]) -> ColumnElement[int]:
+    """A counter's value, 0 where its row does not exist (an unknown tag or user)."""
+    return func.coalesce(query.scalar_subquery(), 0)
+
+
+def _user_counter(username: str, column: str) -> ColumnElement[int]:
+    key = rules.username_key(username)
+    return _counter(select(user_account.c[column]).where(user_account.c.username_key == key))
+
+
+def _listing(filters: ArticleFilter) -> _Listing:
+    """The filter that leads (favorited, else tag, else author) picks the rows and index the
+    list starts from; any other filter then narrows it, and is counted."""
     if filters.favorited_by is not None:
-        fan = user_account.alias("fan")
-        conditions.append(
-            exists()
-            .where(favorite.c.article_id == article.c.id)
-            .where(favorite.c.user_id == fan.c.id)
-            .where(fan.c.username_key == rules.username_key(filters.favorited_by))
+        keys = select(
+            favorite.c.article_id.label("id"), favorite.c.article_created_at.label("created_at")
+        ).where(favorite.c.user_id == _user_id(filters.favorited_by))
+        article_id: ColumnElement[int] = favorite.c.article_id
+        newest_first = (favorite.c.article_created_at.desc(), favorite.c.article_id.desc())
+        total = _user_counter(filters.favorited_by, "favorites_count")
+    elif filters.tag is not None:
+        keys = select(
+            article_tag.c.article_id.label("id"), article_tag.c.created_at.label("created_at")
+        ).where(article_tag.c.tag == filters.tag)
+        article_id = article_tag.c.article_id
+        newest_first = (article_tag.c.created_at.desc(), article_tag.c.article_id.desc())
+        total = _counter(select(tag.c.articles_count).where(tag.c.name == filters.tag))
+    elif filters.author is not None:
+        keys = select(article.c.id, article.c.created_at).where(
+            article.c.author_id == _user_id(filters.author)
         )
-    return conditions
+        return _Listing(keys, _NEWEST_FIRST, _user_counter(filters.author, "articles_count"))
+    else:
+        everything = select(site_total.c.value).where(site_total.c.name == ARTICLES_TOTAL)
+        return _Listing(
+            select(article.c.id, article.c.created_at), _NEWEST_FIRST, _counter(everything)
+        )
+
+    narrowed = False
+    if filters.favorited_by is not None and filters.tag is not None:
+        tagged = exists().where(
+            article_tag.c.article_id == article_id, article_tag.c.tag == filters.tag
+        )
+        keys, narrowed = keys.where(tagged), True
+    if filters.author is not None:
+        written = select(article.c.id).where(article.c.author_id == _user_id(filters.author))
+        keys, narrowed = keys.where(article_id.in_(written)), True
+    return _Listing(keys, newest_first, None if narrowed else total)
+
+
+def _feed_listing(viewer_id: int) -> _Listing:
+    """The followed authors' articles; their total is the sum of those authors' counters."""
+    followed = select(follow.c.followee_id).where(follow.c.follower_id == viewer_id)
+    keys = select(article.c.id, article.c.created_at).where(article.c.author_id.in_(followed))
+    their_articles = select(func.sum(user_account.c.articles_count)).where(
+        user_account.c.id.in_(followed)
+    )
+    return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
 
 
 class SqlArticles:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
+    # -- writes: each keeps the counters in the same transaction --------------------------
+    # Rows are locked in one order by every write (article, users, tags, site_total), so
+    # two writers wait for each other rather than deadlock; a deadlock would still only be
+    # a TransientConflict, and the use case would run again.
+
     async def add(self, new: NewArticle) -> Article:
         async with retryable(self._connection):
+            # The author's row before the insert's foreign-key check share-locks it: two
+            # articles by one author then queue here instead of deadlocking (MariaDB). A
+            # taken slug rolls the savepoint back, the count included.
+            await self._count_articles(author_id=new.author_id, change=1)
             result = await self._connection.execute(
                 insert(article).values(
                     slug=new.slug,
@@ -130,7 +213,8 @@ class SqlArticles:
                 )
             )
             article_id = inserted_id(result)
-            await self._insert_tags(article_id, new.tags)
+        await self._tag(article_id, new.created_at, new.tags)
+        await add_to_counters(self._connection, site_total, [ARTICLES_TOTAL], "value")
         return Article(
             id=article_id,
             slug=new.slug,
@@ -177,21 +261,75 @@ class SqlArticles:
             )
             if result.rowcount != 1:
                 raise TransientConflict
-            if removed := set(before.tags) - set(tags):
-                await self._connection.execute(
-                    delete(article_tag).where(
-                        article_tag.c.article_id == before.id, article_tag.c.tag.in_(removed)
-                    )
-                )
-            await self._insert_tags(before.id, [tag for tag in tags if tag not in before.tags])
+        await self._untag(before.id, [name for name in before.tags if name not in tags])
+        await self._tag(before.id, before.created_at, [t for t in tags if t not in before.tags])
         return changes.applied_to(before, updated_at=updated_at)
 
     async def delete(self, article_id: int) -> None:
+        # The row lock first: a favorite or tag edit racing this delete waits for it, so
+        # the counters below see every row the cascade will take.
+        author_id = (
+            await self._connection.execute(
+                select(article.c.author_id).where(article.c.id == article_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if author_id is None:
+            return
+        fans = select(favorite.c.user_id).where(favorite.c.article_id == article_id)
+        await self._connection.execute(
+            update(user_account)
+            .where(user_account.c.id.in_(fans))
+            .values(favorites_count=user_account.c.favorites_count - 1)
+        )
+        await self._count_articles(author_id=author_id, change=-1)
+        names = select(article_tag.c.tag).where(article_tag.c.article_id == article_id)
+        await self._connection.execute(
+            update(tag).where(tag.c.name.in_(names)).values(articles_count=tag.c.articles_count - 1)
+        )
+        await self._connection.execute(
+            update(site_total)
+            .where(site_total.c.name == ARTICLES_TOTAL)
+            .values(value=site_total.c.value - 1)
+        )
         # Tags, comments and favorites go with it: ON DELETE CASCADE, same transaction.
         await self._connection.execute(delete(article).where(article.c.id == article_id))
 
+    async def _count_articles(self, *, author_id: int, change: int) -> None:
+        await self._connection.execute(
+            update(user_account)
+            .where(user_account.c.id == author_id)
+            .values(articles_count=user_account.c.articles_count + change)
+        )
+
+    async def _tag(self, article_id: int, created_at: datetime, names: Sequence[str]) -> None:
+        if not names:
+            return
+        await self._connection.execute(
+            insert(article_tag),
+            [{"article_id": article_id, "tag": name, "created_at": created_at} for name in names],
+        )
+        await add_to_counters(self._connection, tag, names, "articles_count")
+
+    async def _untag(self, article_id: int, names: Sequence[str]) -> None:
+        if not names:
+            return
+        await self._connection.execute(
+            delete(article_tag).where(
+                article_tag.c.article_id == article_id, article_tag.c.tag.in_(names)
+            )
+        )
+        await self._connection.execute(
+            update(tag).where(tag.c.name.in_(names)).values(articles_count=tag.c.articles_count - 1)
+        )
+
+    # -- reads --------------------------------------------------------------------------
+
     async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None:
-        query = _summary_query(viewer_id, with_body=True).where(article.c.slug == slug)
+        query = (
+            select(*_summary_columns(viewer_id, with_body=True))
+            .select_from(_with_author(article))
+            .where(article.c.slug == slug)
+        )
         row = (await self._connection.execute(query)).first()
         if row is None:
             return None
@@ -201,41 +339,43 @@ class SqlArticles:
     async def find(
         self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
-        return await self._page(_filter_conditions(filters), viewer_id, limit, offset)
+        return await self._page(_listing(filters), viewer_id, limit, offset)
 
     async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
-        followed = select(follow.c.followee_id).where(follow.c.follower_id == viewer_id)
-        return await self._page([article.c.author_id.in_(followed)], viewer_id, limit, offset)
+        return await self._page(_feed_listing(viewer_id), viewer_id, limit, offset)
 
     async def _page(
-        self,
-        conditions: list[ColumnElement[bool]],
-        viewer_id: int | None,
-        limit: int,
-        offset: int,
+        self, listing: _Listing, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
-        matching = _summary_query(viewer_id).where(*conditions)
-        # The total rides along on every row (a window over all matches, before LIMIT).
-        page = (
-            matching.add_columns(func.count().over().label("total"))
-            .order_by(*_NEWEST_FIRST)
-            .limit(limit)
-            .offset(offset)
+        keys, total = listing.keys, listing.total
+        if total is None:  # no counter covers it: count the matches, a window before LIMIT
+            keys = keys.add_columns(func.count().over().label("matches"))
+        # The page's keys first, from the index alone (a deep OFFSET skips index entries,
+        # not joined rows); then only those rows are joined to their articles and authors.
+        page = keys.order_by(*listing.newest_first).limit(limit).offset(offset).subquery("page")
+        query: Select[Any] = (
+            select(
+                *_summary_columns(viewer_id),
+                (page.c.matches if total is None else total).label("total"),
+            )
+            .select_from(_with_author(page.join(article, article.c.id == page.c.id)))
+            .order_by(page.c.created_at.desc(), page.c.id.desc())
         )
-        rows = (await self._connection.execute(page)).all()
+        rows = (await self._connection.execute(query)).all()
         if rows:
-            total = int(rows[0].total)
-            tags = await self._tags_of([row.id for row in rows])
-        elif offset == 0:
-            total, tags = 0, defaultdict(list)
-        else:  # past the end: no row carries the total
-            counted = matching.with_only_columns(func.count()).order_by(None)
-            total, tags = (
+            count, tags = int(rows[0].total), await self._tags_of([row.id for row in rows])
+        else:  # past the end, or nothing at all: no row carries the total
+            counted = (
+                select(func.count()).select_from(listing.keys.subquery())
+                if total is None
+                else select(total)
+            )
+            count, tags = (
                 int((await self._connection.execute(counted)).scalar_one()),
                 defaultdict(list),
             )
         items = tuple(ArticleSummary(**_summary_fields(row, tags[row.id])) for row in rows)
-        return Page(items, total)
+        return Page(items, count)
 
     async def _tags_of(self, article_ids: Sequence[int]) -> defaultdict[int, list[str]]:
         query = (
@@ -247,8 +387,3 @@ class SqlArticles:
         for row in await self._connection.execute(query):
             tags[row.article_id].append(row.tag)
         return tags
-
-    async def _insert_tags(self, article_id: int, tags: Iterable[str]) -> None:
-        rows = [{"article_id": article_id, "tag": tag} for tag in tags]
-        if rows:
-            await self._connection.execute(insert(article_tag), rows)

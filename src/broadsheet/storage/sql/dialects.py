@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +29,62 @@ def insert_if_absent(
     first_key = table.primary_key.columns.values()[0]
     statement = mysql.insert(table).values(values)
     return statement.on_duplicate_key_update({first_key.name: statement.inserted[first_key.name]})
+
+
+_MYSQL_DUPLICATE_KEY = 1062
+
+
+async def inserted_unless_present(
+    connection: AsyncConnection, table: Table, *, values: Mapping[str, Any]
+) -> bool:
+    """INSERT a row unless its primary key is taken, and say whether it was inserted. The
+    database decides, so the answer holds under concurrency. MariaDB reports a no-op
+    ``ON DUPLICATE KEY UPDATE`` as one affected row (SQLAlchemy asks it for found rows), so
+    there the INSERT is plain, and a duplicate key, which undoes only that statement, means
+    "present"."""
+    if connection.dialect.name != "mysql":
+        result = await connection.execute(insert_if_absent(connection, table, values))
+        return result.rowcount == 1
+    try:
+        await connection.execute(mysql.insert(table).values(values))
+    except IntegrityError as error:
+        if _mysql_code(error) == _MYSQL_DUPLICATE_KEY and duplicate_field(error) is None:
+            return False
+        raise
+    return True
+
+
+async def add_to_counters(
+    connection: AsyncConnection,
+    table: Table,
+    keys: Sequence[str],
+    counter: str,
+) -> None:
+    """Add one to ``counter`` in the rows whose primary key is in ``keys``, creating missing
+    rows at 1. Keys go in sorted order, so two writers lock shared rows in the same order
+    and cannot deadlock each other."""
+    if not keys:
+        return
+    key = table.primary_key.columns.values()[0].name
+    rows = [{key: value, counter: 1} for value in sorted(keys)]
+    increment = {counter: table.c[counter] + 1}
+    name = connection.dialect.name
+    if name == "mysql":
+        statement: Insert = mysql.insert(table).values(rows).on_duplicate_key_update(increment)
+    else:
+        dialect = postgresql if name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(table)
+            .values(rows)
+            .on_conflict_do_update(index_elements=[key], set_=increment)
+        )
+    await connection.execute(statement)
+
+
+def _mysql_code(error: DBAPIError) -> int | None:
+    original = error.orig
+    code = original.args[0] if original is not None and original.args else None
+    return code if isinstance(code, int) else None
 
 
 def duplicate_field(error: IntegrityError) -> str | None:

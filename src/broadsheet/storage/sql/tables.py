@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from broadsheet.storage.sql.types import BinaryString, LongText, UtcDateTime
@@ -58,6 +60,8 @@ user_account = Table(
     Column("password_hash", String(255), nullable=False),
     Column("bio", Text),
     Column("image", Text),
+    Column("articles_count", Integer, nullable=False, server_default="0", comment="written"),
+    Column("favorites_count", Integer, nullable=False, server_default="0", comment="favorited"),
     UniqueConstraint("username_key"),
     UniqueConstraint("email"),
     **_MARIADB,
@@ -85,10 +89,11 @@ article = Table(
     Column("author_id", Integer, _user_fk(), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("favorites_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("slug"),
     # Lists and the feed: newest first, ties by id; per author for the author filter and feed.
     Index(None, "created_at", "id"),
-    Index(None, "author_id", "created_at"),
+    Index(None, "author_id", "created_at", "id"),
     **_MARIADB,
     **_NO_ID_REUSE,
 )
@@ -98,7 +103,10 @@ article_tag = Table(
     metadata,
     Column("article_id", Integer, _article_fk(), primary_key=True),
     Column("tag", BinaryString(64), primary_key=True),
-    Index(None, "tag", "article_id"),
+    # The article's (never changing) created_at, so a tag's articles come newest first
+    # straight from this index instead of joining and sorting every match.
+    Column("created_at", UtcDateTime, nullable=False, comment="the article's"),
+    Index(None, "tag", "created_at", "article_id"),
     **_MARIADB,
 )
 
@@ -107,9 +115,31 @@ favorite = Table(
     metadata,
     Column("user_id", Integer, _user_fk(), primary_key=True),
     Column("article_id", Integer, _article_fk(), primary_key=True),
+    Column("article_created_at", UtcDateTime, nullable=False, comment="the article's"),
     Index(None, "article_id"),
+    Index(None, "user_id", "article_created_at", "article_id"),
     **_MARIADB,
 )
+
+# Counters kept in the same transaction as the rows they count, so that no list counts its
+# matches: per tag here, per author and per favoriter on user_account, overall below.
+tag = Table(
+    "tag",
+    metadata,
+    Column("name", BinaryString(64), primary_key=True),
+    Column("articles_count", Integer, nullable=False),
+    Index("ix_tag_popularity", text("articles_count DESC"), "name"),
+    **_MARIADB,
+)
+
+site_total = Table(
+    "site_total",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    **_MARIADB,
+)
+ARTICLES_TOTAL = "articles"  # the site_total row counting every article
 
 comment = Table(
     "comment",

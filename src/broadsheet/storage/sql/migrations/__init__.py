@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -105,11 +106,30 @@ async def _run(engine: AsyncEngine, operation: Any, revision: str) -> None:
     from alembic.script.revision import RevisionError as AlembicRevisionError
     from alembic.util import CommandError
 
+    migrating = _without_foreign_keys(engine)
     try:
-        async with engine.begin() as connection:
+        async with migrating.begin() as connection:
             await connection.run_sync(lambda sync: operation(config(sync), revision))
+            if connection.dialect.name == "sqlite":
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migration broke references: {broken[:5]}")
     except (CommandError, AlembicRevisionError) as error:
         raise RevisionError(str(error)) from None
+    finally:
+        if migrating is not engine:
+            await migrating.dispose()
+
+
+def _without_foreign_keys(engine: AsyncEngine) -> AsyncEngine:
+    """SQLite alters a table by rebuilding it, and dropping the old copy of a table that
+    others reference would cascade-delete their rows while foreign keys are on: migrations
+    run on connections of their own, which SQLite opens with foreign keys off, and the
+    references are checked afterwards (the procedure SQLite's ALTER TABLE page gives). The
+    other databases alter in place."""
+    if engine.dialect.name != "sqlite" or engine.url.database in {None, "", ":memory:"}:
+        return engine
+    return create_async_engine(engine.url, poolclass=NullPool)
 
 
 def _title(doc: str | None) -> str:
