@@ -13,7 +13,6 @@ set again, and dangling documents are deleted.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -106,32 +105,24 @@ async def _article_favorites(db: Database, *, repair: bool) -> list[Finding]:
 
 
 async def _favorite_dates(db: Database, *, repair: bool) -> list[Finding]:
-    """Each favorite's ``article_created_at`` against its article's ``created_at``."""
+    """Each favorite's ``article_created_at`` against its article's ``created_at`` (one
+    finding for them all, as on SQL: a sort key copied wrong is one kind of drift)."""
     differing: list[Stage] = [
         *_FAVORITES_WITH_ARTICLE,
         {"$match": {"$expr": {"$ne": ["$article_created_at", "$_article.created_at"]}}},
-        {"$sort": {"user_id": 1, "article_id": 1}},
+        {"$project": {"created_at": "$_article.created_at"}},
     ]
-    findings = []
+    count = 0
     async for doc in await db.favorites.aggregate(differing):
-        kept: datetime | None = doc.get("article_created_at")
-        created_at: datetime = doc["_article"]["created_at"]
-        says = _says(None if kept is None else kept.isoformat())
+        count += 1
         if repair:
             await db.favorites.update_one(
-                {"_id": doc["_id"]}, {"$set": {"article_created_at": created_at}}
+                {"_id": doc["_id"]}, {"$set": {"article_created_at": doc["created_at"]}}
             )
-        findings.append(
-            Finding(
-                kind="article_created_at",
-                detail=(
-                    f"favorite of article {doc['article_id']} by user {doc['user_id']} "
-                    f"{says}, article has {created_at.isoformat()}"
-                ),
-                repaired=repair,
-            )
-        )
-    return findings
+    if not count:
+        return []
+    detail = f"{count} favorites.article_created_at differ from their article's created_at"
+    return [Finding(kind="sort key", detail=detail, repaired=repair)]
 
 
 async def _user_counters(db: Database, *, repair: bool) -> list[Finding]:
@@ -173,16 +164,25 @@ async def _tag_counters(db: Database, *, repair: bool) -> list[Finding]:
     }
     findings = []
     for tag in sorted(truth.keys() | kept_counts.keys()):
-        kept, counted = kept_counts.get(tag), truth.get(tag, 0)
-        if (0 if kept is None and tag not in kept_counts else kept) == counted:
-            continue  # a tag no article uses needs no document
-        repaired = repair and await _recount(
-            db, "tags", tag, "articles_count", kept, counted, upsert=tag not in kept_counts
-        )
+        counted = truth.get(tag, 0)
+        if tag not in kept_counts:  # a missing document counts 0: a finding only if it is not
+            repaired = repair and await _recount(
+                db, "tags", tag, "articles_count", None, counted, upsert=True
+            )
+            findings.append(
+                Finding(
+                    kind="articles_count", detail=f"tag {tag} has no counter", repaired=repaired
+                )
+            )
+            continue
+        kept = kept_counts[tag]
+        if kept == counted:
+            continue
+        repaired = repair and await _recount(db, "tags", tag, "articles_count", kept, counted)
         findings.append(
             Finding(
                 kind="articles_count",
-                detail=f"tag {tag!r} {_says(kept)}, has {counted}",
+                detail=f"tag {tag} {_says(kept)}, has {counted}",
                 repaired=repaired,
             )
         )
@@ -191,16 +191,20 @@ async def _tag_counters(db: Database, *, repair: bool) -> list[Finding]:
 
 async def _article_total(db: Database, *, repair: bool) -> list[Finding]:
     stored = await db.totals.find_one({"_id": "articles"})
-    kept = None if stored is None else stored.get("count")
     counted = await db.articles.count_documents({})
-    if (0 if stored is None else kept) == counted:
+    if stored is None:  # a missing document counts 0
+        if not counted:
+            return []
+        repaired = repair and await _recount(
+            db, "totals", "articles", "count", None, counted, upsert=True
+        )
+        return [Finding(kind="articles_total", detail="site has no counter", repaired=repaired)]
+    kept = stored.get("count")
+    if kept == counted:
         return []
-    repaired = repair and await _recount(
-        db, "totals", "articles", "count", kept, counted, upsert=stored is None
-    )
-    return [
-        Finding(kind="total", detail=f"articles {_says(kept)}, has {counted}", repaired=repaired)
-    ]
+    repaired = repair and await _recount(db, "totals", "articles", "count", kept, counted)
+    detail = f"site {_says(kept)}, has {counted}"
+    return [Finding(kind="articles_total", detail=detail, repaired=repaired)]
 
 
 async def _dangling(
