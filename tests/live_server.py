@@ -560,9 +560,17 @@ def _mongo_problems(url: str) -> dict[str, int]:
     client: pymongo.MongoClient[dict[str, Any]]
     with pymongo.MongoClient(address.rsplit("/", 1)[0] + "/") as client:
         db: pymongo.database.Database[dict[str, Any]] = client[name]
-        articles = {doc["_id"]: doc["favorites_count"] for doc in db.articles.find()}
-        users = {doc["_id"] for doc in db.users.find({}, {"_id": 1})}
+        stored = list(db.articles.find({}, {"body": 0}))
+        articles = {doc["_id"]: doc["favorites_count"] for doc in stored}
+        users = {doc["_id"]: doc for doc in db.users.find({}, {"password_hash": 0})}
         favorites = Counter(doc["article_id"] for doc in db.favorites.find())
+        fans = Counter(
+            doc["user_id"] for doc in db.favorites.find() if doc["article_id"] in articles
+        )
+        written = Counter(doc["author_id"] for doc in stored)
+        tagged = Counter(tag for doc in stored for tag in doc["tags"])
+        tags = {doc["_id"]: doc["articles_count"] for doc in db.tags.find()}
+        total = (db.totals.find_one({"_id": "articles"}) or {}).get("count", 0)
         found = {
             "comments without their article": sum(
                 1 for doc in db.comments.find() if doc["article_id"] not in articles
@@ -578,5 +586,16 @@ def _mongo_problems(url: str) -> dict[str, int]:
             "articles whose favoritesCount is not their favorites": sum(
                 1 for article_id, count in articles.items() if count != favorites[article_id]
             ),
+            # The counters behind each list's total (storage/mongo/counters.py).
+            "users whose articles_count is not their articles": sum(
+                1 for n, user in users.items() if user.get("articles_count") != written[n]
+            ),
+            "users whose favorites_count is not their favorites": sum(
+                1 for n, user in users.items() if user.get("favorites_count") != fans[n]
+            ),
+            "tags whose articles_count is not their articles": sum(
+                1 for tag in tags.keys() | tagged.keys() if tags.get(tag, 0) != tagged[tag]
+            ),
+            "articles total that is not the articles": int(total != len(stored)),
         }
     return {kind: n for kind, n in found.items() if n}

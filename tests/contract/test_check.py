@@ -49,7 +49,7 @@ async def _dangling(storage: Storage, user: User) -> None:
         await db.comments.insert_many(
             [{"_id": GONE_ARTICLE + n, **row} for n, row in enumerate(comments)]
         )
-        await db.favorites.insert_one(pair)
+        await db.favorites.insert_one({**pair, "article_created_at": now})
         await db.follows.insert_one(follows)
     else:
         assert isinstance(storage, SqlStorage)

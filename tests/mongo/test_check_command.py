@@ -32,7 +32,7 @@ def database(backend: str, database_urls: dict[str, str]) -> Iterator[tuple[str,
     client: pymongo.MongoClient[dict[str, Any]]
     with pymongo.MongoClient(urlunsplit(parts._replace(path="/", query=""))) as client:
         db: Database = client[parts.path.strip("/")]
-        for name in ("users", "articles", "favorites", "comments", "follows"):
+        for name in ("users", "articles", "favorites", "comments", "follows", "tags", "totals"):
             db[name].delete_many({})
         yield url, db
 
@@ -44,11 +44,14 @@ def test_a_counter_left_behind_is_reported_then_recounted(
     monkeypatch.setenv("DATABASE_URL", url)
     now = datetime.now(UTC)
     db.users.insert_one({"_id": 1, "username": "ann", "username_key": "ann",
-                         "email": "ann@example.com", "password_hash": "h"})  # fmt: skip
+                         "email": "ann@example.com", "password_hash": "h",
+                         "articles_count": 1, "favorites_count": 1})  # fmt: skip
     db.articles.insert_one({"_id": 7, "slug": "hot", "title": "Hot", "description": "d",
                             "body": "b", "tags": [], "author_id": 1, "created_at": now,
                             "updated_at": now, "favorites_count": 0})  # fmt: skip
-    db.favorites.insert_one({"user_id": 1, "article_id": 7})  # its $inc never happened
+    db.totals.insert_one({"_id": "articles", "count": 1})
+    # The article's $inc never happened (the user's did).
+    db.favorites.insert_one({"user_id": 1, "article_id": 7, "article_created_at": now})
 
     found = runner.invoke(app, ["db", "check"])
 

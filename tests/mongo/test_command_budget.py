@@ -1,10 +1,18 @@
-"""A read costs a fixed, small number of MongoDB commands, whatever the page size (no N+1).
+"""A read costs a fixed, small number of MongoDB commands, whatever the page size (no N+1)
+and however many articles match.
 
 Counted with PyMongo command monitoring: a ``CommandListener`` on the app's own client sees
-every command the driver sends while the request runs. A list page is one ``aggregate``
-(``$facet``: the page and the total, authors, following and favorited joined in), plus the
-viewer lookup (``find``) when someone is signed in. Reads run outside any transaction, so no
-transaction-control or session command may appear.
+every command the driver sends while the request runs. A list page is one ``aggregate``: the
+page in index order, then author, following and favorited joined for its documents only,
+and its total read from a counter by a ``$unionWith`` (storage/mongo/lists.py). A list
+filtered by a user (``?author=``, ``?favorited=``) first resolves that user with one
+``find`` on the unique ``username_key`` index, which also carries the counter that is the
+total (so the page is a plain index walk on ``author_id`` or ``user_id``); the feed first
+reads the viewer's followees (one ``aggregate`` on ``follows``, which also sums their
+``articles_count``). Those lists cost one command more than the single, but O(matches),
+``$facet`` pipeline they replace. A signed-in request adds the token check and the viewer
+lookup (two ``find``). Reads run outside any transaction, so no transaction-control or
+session command may appear.
 """
 
 from __future__ import annotations
@@ -29,11 +37,15 @@ MONGO_BACKENDS = [b for b in BACKENDS if b == "mongodb"]
 # Every signed-in request first asks whether its token was revoked: one find by _id in
 # revoked_tokens (none where Redis keeps the list; see the last test).
 TOKEN_CHECK = ["find"]
-BUDGET = 3  # token check + viewer lookup + one aggregate
+VIEWER = ["find"]  # the signed-in viewer, by _id
+BUDGET = 4  # token check + viewer lookup + at most two commands for the list
 SESSION_COMMANDS = {"startTransaction", "commitTransaction", "abortTransaction", "endSessions"}
 
-SIGNED_IN_PAGE = [*TOKEN_CHECK, "find", "aggregate"]  # token, viewer, the page with its total
-ANONYMOUS_PAGE = ["aggregate"]
+PAGE = ["aggregate"]  # the page and its total (a counter, or counted when filters combine)
+NAMED_USERS = ["find"]  # ?author= and/or ?favorited=: one find for both, with their counters
+FOLLOWEES = ["aggregate"]  # the feed: the viewer's followees and their articles_count, summed
+SIGNED_IN_PAGE = [*TOKEN_CHECK, *VIEWER, *PAGE]
+ANONYMOUS_PAGE = PAGE
 
 
 class CommandLog(monitoring.CommandListener):
@@ -108,26 +120,29 @@ async def newest_slug(client: httpx.AsyncClient, reader: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("path", "expected_total"),
+    ("path", "expected_total", "list_commands"),
     [
-        ("/articles?limit=20", 30),
-        ("/articles?limit=100", 30),
-        ("/articles?limit=5&offset=10", 30),
-        ("/articles?tag=common&limit=20", 30),
-        ("/articles?tag=tag1", 8),
-        ("/articles?author=ann", 10),
-        ("/articles?favorited=reader", 15),
-        ("/articles?author=ann&favorited=reader", 5),
-        ("/articles/feed?limit=20", 20),
-        ("/articles?offset=500", 30),
+        ("/articles?limit=20", 30, PAGE),  # total: totals.articles
+        ("/articles?limit=100", 30, PAGE),
+        ("/articles?limit=5&offset=10", 30, PAGE),
+        ("/articles?tag=common&limit=20", 30, PAGE),  # total: tags[common].articles_count
+        ("/articles?tag=tag1", 8, PAGE),
+        ("/articles?author=ann", 10, [*NAMED_USERS, *PAGE]),  # total: ann's articles_count
+        ("/articles?favorited=reader", 15, [*NAMED_USERS, *PAGE]),  # reader's favorites_count
+        # both users in the one find; combined filters are counted inside the aggregate
+        ("/articles?author=ann&favorited=reader", 5, [*NAMED_USERS, *PAGE]),
+        ("/articles?tag=tag1&author=ann", 2, [*NAMED_USERS, *PAGE]),
+        ("/articles/feed?limit=20", 20, [*FOLLOWEES, *PAGE]),  # total: followees' counts summed
+        ("/articles?offset=500", 30, PAGE),  # past the end: the counter still gives the total
     ],
 )
-async def test_a_signed_in_list_page_is_a_viewer_lookup_and_one_aggregate(
+async def test_a_signed_in_list_page_is_a_viewer_lookup_and_at_most_two_commands(
     client: httpx.AsyncClient,
     commands: CommandLog,
     reader: dict[str, str],
     path: str,
     expected_total: int,
+    list_commands: list[str],
 ) -> None:
     with commands.counting() as names:
         response = await client.get(path, headers=reader)
@@ -136,23 +151,77 @@ async def test_a_signed_in_list_page_is_a_viewer_lookup_and_one_aggregate(
     body = response.json()
     assert body["articlesCount"] == expected_total
     assert all(item["tagList"] and "favorited" in item for item in body["articles"])
-    assert names == SIGNED_IN_PAGE, names
+    assert names == [*TOKEN_CHECK, *VIEWER, *list_commands], names
     assert len(names) <= BUDGET
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["/articles?limit=20", "/articles?tag=common", "/articles?author=bob", "/articles?offset=500"],
+    ("path", "expected"),
+    [
+        ("/articles?limit=20", PAGE),
+        ("/articles?tag=common", PAGE),
+        ("/articles?author=bob", [*NAMED_USERS, *PAGE]),
+        ("/articles?favorited=reader", [*NAMED_USERS, *PAGE]),
+        ("/articles?offset=500", PAGE),
+    ],
 )
-async def test_an_anonymous_list_page_is_exactly_one_aggregate(
-    client: httpx.AsyncClient, commands: CommandLog, reader: dict[str, str], path: str
+async def test_an_anonymous_list_page_is_one_aggregate_after_the_named_user(
+    client: httpx.AsyncClient,
+    commands: CommandLog,
+    reader: dict[str, str],
+    path: str,
+    expected: list[str],
 ) -> None:
     with commands.counting() as names:
         response = await client.get(path)
 
     assert response.status_code == 200
     assert response.json()["articlesCount"] > 0
-    assert names == ANONYMOUS_PAGE, names
+    assert names == expected, names
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/articles?author=nobody",
+        "/articles?favorited=nobody",
+        "/articles?author=ann&favorited=nobody",
+    ],
+)
+async def test_a_list_filtered_by_an_unknown_user_stops_after_the_find(
+    client: httpx.AsyncClient, commands: CommandLog, reader: dict[str, str], path: str
+) -> None:
+    with commands.counting() as names:
+        response = await client.get(path)
+
+    assert response.status_code == 200
+    assert response.json() == {"articles": [], "articlesCount": 0}
+    assert names == NAMED_USERS, names
+
+
+async def test_the_feed_of_someone_who_follows_nobody_stops_after_the_followees(
+    client: httpx.AsyncClient, commands: CommandLog, reader: dict[str, str]
+) -> None:
+    body = {"user": {"username": "loner", "email": "loner@example.com", "password": "password1"}}
+    token = (await client.post("/users", json=body)).json()["user"]["token"]
+    with commands.counting() as names:
+        response = await client.get("/articles/feed", headers={"Authorization": f"Token {token}"})
+
+    assert response.status_code == 200
+    assert response.json() == {"articles": [], "articlesCount": 0}
+    assert names == [*TOKEN_CHECK, *VIEWER, *FOLLOWEES], names
+
+
+async def test_popular_tags_are_one_find_on_the_tag_counters(
+    client: httpx.AsyncClient, commands: CommandLog, reader: dict[str, str]
+) -> None:
+    commands.collections.clear()
+    with commands.counting() as names:
+        response = await client.get("/tags")
+
+    assert response.status_code == 200
+    assert response.json()["tags"][:5] == ["common", "tag0", "tag1", "tag2", "tag3"]
+    assert (names, commands.collections) == (["find"], ["tags"])
 
 
 async def test_the_command_count_does_not_grow_with_the_page(

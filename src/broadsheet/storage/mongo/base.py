@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
@@ -16,6 +16,7 @@ from broadsheet.domain.errors import AlreadyExists
 if TYPE_CHECKING:
     from broadsheet.storage.mongo.uow import MongoUnitOfWork
 
+_ID_ATTEMPTS = 3
 # The unique index behind each domain field (see migrations.py).
 _UNIQUE_FIELDS = {"username_key": "username", "email": "email", "slug": "slug"}
 
@@ -32,14 +33,20 @@ class MongoRepository:
     async def _next_id(self, sequence: str) -> int:
         """An integer id from an atomic counter, outside any transaction: concurrent units of
         work never conflict on it, and an id lost to a rollback is simply never used."""
-        counter = await self._db.counters.find_one_and_update(
-            {"_id": sequence},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        assert counter is not None
-        return int(counter["value"])
+        for _ in range(_ID_ATTEMPTS):
+            # Two first upserts of a sequence race to create it: the loser may get a
+            # duplicate key error or (SecantusDB) no document back. Asking again is safe: at
+            # worst a number is skipped, and ids need only be unique.
+            with suppress(DuplicateKeyError):
+                counter = await self._db.counters.find_one_and_update(
+                    {"_id": sequence},
+                    {"$inc": {"value": 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                if counter is not None:
+                    return int(counter["value"])
+        raise RuntimeError(f"no id from the {sequence!r} counter after {_ID_ATTEMPTS} attempts")
 
 
 def duplicate_field(error: DuplicateKeyError) -> str | None:

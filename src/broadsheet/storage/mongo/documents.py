@@ -2,7 +2,9 @@
 
 The model (see docs/storage-models.md): users, articles (tags embedded, favoritesCount kept
 as a counter), and references for what grows without bound or is shared: follows,
-favorites and comments each live in their own collection.
+favorites (with a copy of their article's ``created_at``) and comments each live in their
+own collection. The counters each list's total is read from sit in ``users``
+(``articles_count``, ``favorites_count``), ``tags`` and ``totals`` (see counters.py).
 """
 
 from __future__ import annotations

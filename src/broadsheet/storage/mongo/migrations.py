@@ -8,11 +8,12 @@ validator is set with ``collMod``), so a crash between a step and its record is 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
@@ -45,6 +46,10 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "username_key": _STRING,
             "email": _STRING,
             "password_hash": _STRING,
+            # The counters of the lists filtered by this user (see counters.py); no minimum,
+            # as for favorites_count below.
+            "articles_count": _INT,
+            "favorites_count": _INT,
         },
         {"bio": _OPTIONAL_STRING, "image": _OPTIONAL_STRING},
     ),
@@ -64,7 +69,9 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "favorites_count": {"bsonType": ["int", "long"]},
         }
     ),
-    "favorites": _schema({"user_id": _INT, "article_id": _INT}),
+    # article_created_at: the article's created_at (which never changes), so a user's
+    # favorites list in the articles' order from an index.
+    "favorites": _schema({"user_id": _INT, "article_id": _INT, "article_created_at": _DATE}),
     "comments": _schema(
         {
             "_id": _INT,
@@ -75,6 +82,10 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "updated_at": _DATE,
         }
     ),
+    # Per tag, the number of articles that have it (kept at 0 when none has any more).
+    "tags": _schema({"_id": _STRING, "articles_count": _INT}),
+    # Site-wide counters: {_id: "articles", count: <number of articles>}.
+    "totals": _schema({"_id": _STRING, "count": _INT}),
     # ``token:<jti>`` (logout) or ``user:<id>`` with ``issued_before`` and ``spared_token_id``
     # (see revocations.py).
     "revoked_tokens": _schema(
@@ -101,7 +112,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     "favorites": [
         IndexModel([("user_id", ASCENDING), ("article_id", ASCENDING)], unique=True),
         IndexModel([("article_id", ASCENDING)]),
+        IndexModel(
+            [("user_id", ASCENDING), ("article_created_at", DESCENDING), ("article_id", DESCENDING)]
+        ),
     ],
+    "tags": [IndexModel([("articles_count", DESCENDING), ("_id", ASCENDING)])],
     "comments": [
         IndexModel([("article_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
     ],
@@ -169,6 +184,81 @@ async def _username_keys_nfkc(db: Database) -> None:
             )
 
 
+_BATCH = 1000  # writes per bulk_write while a step fills in a field
+
+
+async def _write_all(
+    collection: AsyncCollection[dict[str, Any]], requests: AsyncIterator[UpdateOne]
+) -> None:
+    """Send the writes as they come, a batch at a time (nothing held in memory but one)."""
+    batch = []
+    async for request in requests:
+        batch.append(request)
+        if len(batch) == _BATCH:
+            await collection.bulk_write(batch, ordered=False)
+            batch = []
+    if batch:
+        await collection.bulk_write(batch, ordered=False)
+
+
+async def _grouped(db: Database, collection: str, pipeline: list[dict[str, Any]]) -> dict[Any, int]:
+    return {doc["_id"]: doc["n"] async for doc in await db[collection].aggregate(pipeline)}
+
+
+async def _flat_lists(db: Database) -> None:
+    """The counters every list's total is read from, computed from the data, and the
+    favorites' copy of their article's ``created_at``; then the validators that require them
+    and the indexes the lists are read through. Every value is set, not moved, so the step
+    may run again. A favorite whose article is gone gets no date and is not counted (as
+    ``broadsheet db check`` counts; its ``--repair`` deletes it)."""
+    await _apply_validators(db, {name: VALIDATORS[name] for name in ("tags", "totals")})
+    favorites_of: dict[int, int] = {}
+
+    async def dated_favorites() -> AsyncIterator[UpdateOne]:
+        joined: list[dict[str, Any]] = [
+            {"$lookup": {"from": "articles", "localField": "article_id", "foreignField": "_id",
+                         "pipeline": [{"$project": {"created_at": 1}}], "as": "_article"}},
+            {"$unwind": "$_article"},
+            {"$project": {"user_id": 1, "created_at": "$_article.created_at"}},
+        ]  # fmt: skip
+        async for favorite in await db.favorites.aggregate(joined):
+            user_id = favorite["user_id"]
+            favorites_of[user_id] = favorites_of.get(user_id, 0) + 1
+            date = {"article_created_at": favorite["created_at"]}
+            yield UpdateOne({"_id": favorite["_id"]}, {"$set": date})
+
+    await _write_all(db.favorites, dated_favorites())
+    by_author: list[dict[str, Any]] = [{"$group": {"_id": "$author_id", "n": {"$sum": 1}}}]
+    articles_of = await _grouped(db, "articles", by_author)
+    by_tag: list[dict[str, Any]] = [
+        {"$unwind": "$tags"},
+        {"$group": {"_id": "$tags", "n": {"$sum": 1}}},
+    ]
+    uses = await _grouped(db, "articles", by_tag)
+
+    async def counted_users() -> AsyncIterator[UpdateOne]:
+        async for user in db.users.find({}, projection={"_id": 1}):
+            counts = {
+                "articles_count": articles_of.get(user["_id"], 0),
+                "favorites_count": favorites_of.get(user["_id"], 0),
+            }
+            yield UpdateOne({"_id": user["_id"]}, {"$set": counts})
+
+    async def counted_tags() -> AsyncIterator[UpdateOne]:
+        async for tag in db.tags.find({}, projection={"_id": 1}):
+            if tag["_id"] not in uses:
+                yield UpdateOne({"_id": tag["_id"]}, {"$set": {"articles_count": 0}})
+        for tag, count in uses.items():
+            yield UpdateOne({"_id": tag}, {"$set": {"articles_count": count}}, upsert=True)
+
+    await _write_all(db.users, counted_users())
+    await _write_all(db.tags, counted_tags())
+    articles = await db.articles.count_documents({})
+    await db.totals.update_one({"_id": "articles"}, {"$set": {"count": articles}}, upsert=True)
+    await _validators(db, ["users", "favorites"])
+    await _indexes(db, ["articles", "favorites", "tags"])
+
+
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
@@ -177,6 +267,7 @@ STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0005_revoked_tokens", _revoked_tokens),
     # The validators again: favorites_count lost its minimum of zero.
     ("0006_favorites_count_unbounded", _validators),
+    ("0007_flat_lists", _flat_lists),
 ]
 UPGRADE_HINT = "run `broadsheet db upgrade`"
 

@@ -7,14 +7,16 @@ alone and the repositories order them so that a crash leaves nothing visible hal
 
 Two kinds of write happen outside the transaction, so that popular documents never turn
 concurrent use cases into write conflicts: counter updates (``$inc``, single-document and
-atomic), undone if the transaction does not commit, and checks run right after the commit
-(a comment whose article was deleted meanwhile is taken back). See docs/storage-models.md.
+atomic; see counters.py), sent just before the commit and undone if it does not happen, and
+checks run right after the commit (a comment whose article was deleted meanwhile is taken
+back). See docs/storage-models.md.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -23,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from broadsheet.domain.errors import TransientConflict
+from broadsheet.storage.mongo import counters
 from broadsheet.storage.mongo.articles import MongoArticles
 from broadsheet.storage.mongo.availability import as_store_unavailable
 from broadsheet.storage.mongo.comments import MongoComments
@@ -57,8 +60,12 @@ class MongoUnitOfWork:
         self._committed = False
         self._after_commit: list[Action] = []
         self._undo: list[Action] = []
-        # Articles this unit of work's transaction has written: their counters move inside it.
-        self.articles_written: set[int] = set()
+        # Documents this unit of work's transaction has written: their counters move inside it.
+        self._written: set[counters.Key] = set()
+        self._moves: list[counters.Move] = []
+        # The articles' ``created_at`` as read or written here (it never changes), for the
+        # favorites, which keep a copy.
+        self.article_created_at: dict[int, datetime] = {}
 
     def read_only(self) -> Self:
         # Reads take no transaction here anyway (one starts at the first write).
@@ -82,13 +89,39 @@ class MongoUnitOfWork:
         self.tags = MongoTags(self)
         return self
 
-    async def begin_write(self, *, article_id: int | None = None) -> None:
-        """Called by every repository write before it writes (naming the article, if it
-        writes one)."""
+    async def begin_write(
+        self, *, article_id: int | None = None, user_id: int | None = None
+    ) -> None:
+        """Called by every repository write before it writes (naming the article or user, if
+        it writes one)."""
         if self._transactions and not self.session.in_transaction:
             await self.session.start_transaction()
-        if article_id is not None and self.session.in_transaction:
-            self.articles_written.add(article_id)
+        if self.session.in_transaction:
+            if article_id is not None:
+                self._written.add(("articles", article_id))
+            if user_id is not None:
+                self._written.add(("users", user_id))
+
+    async def count(self, moves: Iterable[counters.Move]) -> None:
+        """Move counters for what this unit of work wrote (see counters.py for where and why):
+        in a transaction, those of documents it wrote itself at once inside it, the others
+        just before it commits; without one, now."""
+        if not self.session.in_transaction:
+            await counters.apply(self.database, counters.total(moves))
+            return
+        inside: list[counters.Move] = []
+        for move in moves:
+            written = (move.collection, move.key) in self._written
+            (inside if written else self._moves).append(move)
+        await counters.apply(self.database, counters.total(inside), session=self.session)
+
+    def pending(self, collection: str) -> dict[Any, dict[str, int]]:
+        """The counter moves in ``collection`` this transaction has not sent yet (summed per
+        document and field): a read inside it adds them, to see its own writes."""
+        if not self._moves:
+            return {}
+        moves = counters.total(move for move in self._moves if move.collection == collection)
+        return {key: fields for (_, key), fields in moves.items()}
 
     def after_commit(self, action: Action) -> None:
         """Run ``action`` once this unit of work has committed (at once without transactions,
@@ -105,11 +138,31 @@ class MongoUnitOfWork:
         if self._read_only:
             raise RuntimeError("commit() in a read-only unit of work")
         if self.session.in_transaction:
+            await self._move_counters()
             await self._commit_transaction()
         self._committed = True
         actions, self._after_commit = self._after_commit, []
         for action in actions:
             await action()
+
+    async def _move_counters(self) -> None:
+        """The transaction's counter moves, after its last write: its own documents inside
+        it, the others outside, each collection's moved back if the commit does not happen."""
+        moves, self._moves = counters.total(self._moves), []
+        inside = {key: fields for key, fields in moves.items() if key in self._written}
+        await counters.apply(self.database, inside, session=self.session)
+        outside = {key: fields for key, fields in moves.items() if key not in self._written}
+        for collection, changes in counters.by_collection(outside).items():
+            await counters.apply_to(self.database, collection, changes)
+            self.undo_unless_committed(self._moving_back(collection, changes))
+
+    def _moving_back(self, collection: str, changes: counters.Changes) -> Action:
+        back = counters.negated(changes)
+
+        async def move_back() -> None:
+            await counters.apply_to(self.database, collection, back)
+
+        return move_back
 
     async def _commit_transaction(self) -> None:
         for attempt in range(1, COMMIT_ATTEMPTS + 1):

@@ -14,6 +14,7 @@ class MongoUsers(MongoRepository):
     async def add(self, new: NewUser) -> User:
         await self._uow.begin_write()
         user_id = await self._next_id("users")
+        await self._uow.begin_write(user_id=user_id)
         document = {
             "_id": user_id,
             "username": new.username,
@@ -22,6 +23,9 @@ class MongoUsers(MongoRepository):
             "password_hash": new.password_hash,
             "bio": None,
             "image": None,
+            # Counters of the lists filtered by this user (see counters.py).
+            "articles_count": 0,
+            "favorites_count": 0,
         }
         async with unique_violations_as_domain_errors():
             await self._db.users.insert_one(document, session=self._session)
@@ -37,7 +41,7 @@ class MongoUsers(MongoRepository):
         return await self._one({"username_key": rules.username_key(username)})
 
     async def update(self, user_id: int, changes: UserChanges) -> User:
-        await self._uow.begin_write()
+        await self._uow.begin_write(user_id=user_id)
         fields: dict[str, Any] = changes.fields()
         if changes.username is not UNCHANGED:
             fields["username_key"] = rules.username_key(changes.username)
