@@ -38,7 +38,9 @@ class Credentials:
         return self.claims.user_id
 
 
-def _broadsheet(request: Request) -> Broadsheet:
+# Every dependency is ``async def``: FastAPI runs a plain ``def`` one in its thread pool, a
+# hand-off to another thread and back on every request (tests/api/test_no_thread_pool.py).
+async def _broadsheet(request: Request) -> Broadsheet:
     broadsheet: Broadsheet = request.app.state.broadsheet
     return broadsheet
 
@@ -46,7 +48,7 @@ def _broadsheet(request: Request) -> Broadsheet:
 App = Annotated[Broadsheet, Depends(_broadsheet)]
 
 
-def _unit_of_work(broadsheet: App) -> UnitOfWork:
+async def _unit_of_work(broadsheet: App) -> UnitOfWork:
     return broadsheet.unit_of_work()
 
 
