@@ -7,6 +7,7 @@ an unknown revision) is one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -98,7 +99,19 @@ def serve(
         timeout_worker_healthcheck=settings.worker_healthcheck_timeout_seconds,
         server_header=False,  # no "server: uvicorn": nothing to fingerprint
         proxy_headers=False,  # the app trusts BROADSHEET_TRUSTED_PROXIES only (web/app.py)
+        loop=_event_loop(),
+        http=_http_parser(),
+        access_log=settings.access_log,
     )
+
+
+def _event_loop() -> str:
+    """uvloop where it is installed (it is not on Windows), else asyncio's own loop."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+
+
+def _http_parser() -> str:
+    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 
 
 async def _start_and_stop(settings: Settings) -> None:

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         ge=1,
         description="serve --workers N: how long a worker may take to start or answer a ping.",
     )
+    access_log: bool = Field(
+        default=False,
+        description="uvicorn's access log: one line per request, written as it is answered.",
+    )
     api_docs: bool | None = Field(
         default=None,
         description="Serve /docs and /openapi.json; by default only in development.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,3 +148,41 @@ def test_serve_gives_workers_a_generous_health_check_timeout_by_default(
     timeout = started[0]["timeout_worker_healthcheck"]
     assert isinstance(timeout, int)
     assert timeout >= 30
+
+
+def test_serve_runs_uvloop_and_httptools_without_an_access_log_by_default(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+
+    invoke("serve")
+
+    assert (started[0]["loop"], started[0]["http"]) == ("uvloop", "httptools")
+    assert started[0]["access_log"] is False
+
+
+def test_serve_writes_the_access_log_when_asked(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+    monkeypatch.setenv("BROADSHEET_ACCESS_LOG", "1")
+
+    invoke("serve")
+
+    assert started[0]["access_log"] is True
+
+
+def test_serve_falls_back_to_asyncio_and_h11_where_they_are_missing(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on Windows, where uvloop does not install: importing it fails."""
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **options: started.append(options))
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    monkeypatch.setitem(sys.modules, "httptools", None)
+
+    invoke("serve")
+
+    assert (started[0]["loop"], started[0]["http"]) == ("asyncio", "h11")
