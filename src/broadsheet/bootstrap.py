@@ -148,6 +148,7 @@ def connection_options(settings: Settings) -> ConnectionOptions:
         sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
         pool_timeout=settings.db_pool_timeout_seconds,
         server_selection_timeout=settings.mongo_server_selection_timeout_seconds,
+        tally_queries=settings.server_timing,
     )
 
 

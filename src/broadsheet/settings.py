@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         default=False,
         description="uvicorn's access log: one line per request, written as it is answered.",
     )
+    server_timing: bool = Field(
+        default=False,
+        description=(
+            "Every response says what its request cost: Server-Timing with the database "
+            "statements (MongoDB: commands), their time, and the time in the application."
+        ),
+    )
     api_docs: bool | None = Field(
         default=None,
         description="Serve /docs and /openapi.json; by default only in development.",
@@ -129,6 +136,11 @@ class Settings(BaseSettings):
     def is_embedded(self) -> bool:
         """SQLite or memory: nothing to install, safe to set up on the fly."""
         return self.database_url.startswith(("sqlite", "memory"))
+
+    @property
+    def is_document_store(self) -> bool:
+        """MongoDB: the database answers commands, not statements."""
+        return self.database_url.startswith("mongodb")
 
     @property
     def serves_api_docs(self) -> bool:

@@ -21,6 +21,9 @@ class ConnectionOptions:
     sqlite_busy_timeout: float = 5  # SQLite's wait for the write lock, per attempt
     pool_timeout: float = 5  # SQL: waiting for a free pooled connection
     server_selection_timeout: float = 5  # MongoDB
+    # Add each statement or command, and its time, to the request's tally (Server-Timing).
+    # Off, no hook is registered: it costs nothing.
+    tally_queries: bool = False
 
 
 class InvalidDatabaseUrl(ValueError):

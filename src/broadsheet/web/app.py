@@ -16,6 +16,7 @@ from broadsheet.web import docs, errors, health
 from broadsheet.web.api import router as api_router
 from broadsheet.web.headers import ResponseHeaders
 from broadsheet.web.limits import BodyLimit
+from broadsheet.web.timing import ServerTiming
 
 OPENAPI_URL = "/openapi.json"
 
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
     app.add_middleware(ResponseHeaders)
+    if settings.server_timing:
+        # Around everything but the proxy headers: a 413, a 500 or a preflight says its cost.
+        unit = "commands" if settings.is_document_store else "statements"
+        app.add_middleware(ServerTiming, unit=unit)
     if settings.trusted_proxies:
         # X-Forwarded-For from these peers only: the client is the rightmost address that is
         # not itself a trusted proxy. ``broadsheet serve`` turns uvicorn's own handling off.

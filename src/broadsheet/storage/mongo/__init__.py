@@ -21,6 +21,7 @@ from broadsheet.storage.mongo import check as integrity
 from broadsheet.storage.mongo import migrations
 from broadsheet.storage.mongo.availability import outages_as_store_unavailable
 from broadsheet.storage.mongo.revocations import MongoTokenRevocations
+from broadsheet.storage.mongo.tally import CommandTally
 from broadsheet.storage.mongo.uow import MongoUnitOfWork
 
 __all__ = ["MongoStorage", "MongoUnitOfWork"]
@@ -78,10 +79,14 @@ class MongoStorage:
     def __init__(self, url: str, options: ConnectionOptions | None = None) -> None:
         options = options or ConnectionOptions()
         url, transactions_off = _split_options(url)
+        # Passed only when asked for: a client without listeners publishes no events at all.
+        listeners: dict[str, Any] = (
+            {"event_listeners": [CommandTally()]} if options.tally_queries else {}
+        )
         try:
             # Aware UTC datetimes back, like the SQL adapter; BSON keeps milliseconds.
             self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-                url, tz_aware=True, tzinfo=UTC, **_timeouts(url, options)
+                url, tz_aware=True, tzinfo=UTC, **_timeouts(url, options), **listeners
             )
             self.database: AsyncDatabase[dict[str, Any]] = self.client.get_default_database(
                 DEFAULT_DATABASE

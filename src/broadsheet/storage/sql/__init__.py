@@ -15,6 +15,7 @@ from broadsheet.storage.sql import migrations, tables
 from broadsheet.storage.sql.availability import outages_as_store_unavailable
 from broadsheet.storage.sql.dialects import insert_if_absent
 from broadsheet.storage.sql.revocations import SqlTokenRevocations
+from broadsheet.storage.sql.tally import tally_statements
 from broadsheet.storage.sql.uow import READ_ONLY, SqlUnitOfWork
 from broadsheet.storage.sql.urls import async_url
 
@@ -46,6 +47,8 @@ class SqlStorage:
             _configure_sqlite(self.engine, busy_timeout=options.sqlite_busy_timeout)
         if self.engine.dialect.name == "mysql":
             _limit_mariadb_statements(self.engine, seconds=options.statement_timeout)
+        if options.tally_queries:
+            tally_statements(self.engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
