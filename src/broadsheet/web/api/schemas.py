@@ -19,8 +19,9 @@ from broadsheet.domain import models, rules
 
 def _iso_millis(moment: datetime) -> str:
     """``2016-02-18T03:22:56.637Z``: UTC, always with three fraction digits."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat() is C and ends in "+00:00" once in UTC; strftime() took ~2/3 longer, and a
+    # list page formats two of these per article.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 T = TypeVar("T")
