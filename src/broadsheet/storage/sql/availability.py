@@ -21,6 +21,10 @@ _POSTGRESQL_SQLSTATES = {"57014", "57P01", "57P02", "57P03", "53300"}
 # MariaDB/MySQL: can't connect (2002, 2003), server gone (2006), lost connection (2013, 2055),
 # too many connections (1040), max_statement_time exceeded (1969).
 _MYSQL_CODES = {2002, 2003, 2006, 2013, 2055, 1040, 1969}
+# asyncmy, on uvloop, when the server resets the connection while it is being opened: uvloop's
+# closed transport has no socket left for asyncmy to set keep-alive on (asyncio's still does,
+# and the failure is an OSError there).
+_ASYNCMY_SOCKET_GONE = "Transport does not expose socket instance"
 
 
 def outage_reason(error: BaseException | None) -> str | None:
@@ -42,6 +46,8 @@ def outage_reason(error: BaseException | None) -> str | None:
         return outage_reason(original) if isinstance(original, OSError | TimeoutError) else None
     if isinstance(error, TimeoutError | asyncio.TimeoutError):
         return "timed out"
+    if isinstance(error, RuntimeError) and str(error) == _ASYNCMY_SOCKET_GONE:
+        return "connection lost while connecting"
     if isinstance(error, ConnectionError | OSError):
         return f"cannot connect ({error.strerror or type(error).__name__})"
     return None
