@@ -596,6 +596,19 @@ async def test_invalid_json_text_is_refused(
     await findings.finish()
 
 
+def _refused_as_invalid_http(response: httpx.Response | None) -> bool:
+    """uvicorn's own 400 for a request that is not valid HTTP, sent before the app runs.
+
+    A control character such as DEL is no field-value character (RFC 9110, 5.5); httptools'
+    parser refuses the request (h11's let it through to the app, which refused it itself).
+    """
+    return (
+        response is not None
+        and response.status_code == 400
+        and response.text == "Invalid HTTP request received."
+    )
+
+
 async def test_hostile_headers(http: httpx.AsyncClient, world: World, findings: Findings) -> None:
     """Hostile ``Authorization`` values are a 401 ``token is invalid`` where a token is
     required; hostile values in other headers change nothing."""
@@ -661,6 +674,8 @@ async def test_hostile_headers(http: httpx.AsyncClient, world: World, findings: 
         response = await findings.send(
             http, "POST", "/users/login", content=body, headers={"Content-Type": content_type}
         )
+        if "\x7f" in content_type and _refused_as_invalid_http(response):
+            continue
         findings.expect_error(response, {401, 415, 422}, f"Content-Type: {content_type!r}")
     await check_world_intact(http, world, findings)
     await findings.finish()
