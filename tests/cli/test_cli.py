@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import sys
 from datetime import UTC, datetime
@@ -73,11 +74,42 @@ def test_seed_fills_an_empty_database_once(database: str) -> None:
     output = invoke("seed", "--users", "4", "--articles", "6")
 
     assert "Seeded 4 users and 6 articles" in output
+    assert re.search(r"^  user_account +4$", output, re.MULTILINE), output
+    assert re.search(r"^  article +6$", output, re.MULTILINE), output
+    assert "No drift or dangling references found." in invoke("db", "check")
     page = asyncio.run(_newest_article(database))
     assert page.total == 6
     assert page.items[0].created_at <= datetime.now(UTC)  # spread over the past, not the future
     assert "nothing seeded" in invoke("seed", "--articles", "3")
     assert asyncio.run(_newest_article(database)).total == 6
+
+
+def test_seed_refuses_a_database_with_users_in_one_line(database: str) -> None:
+    invoke("db", "upgrade")
+    with sqlite3.connect(database.removeprefix("sqlite:///")) as raw:
+        raw.execute(
+            "INSERT INTO user_account (username, username_key, email, password_hash) "
+            "VALUES ('ann', 'ann', 'ann@example.com', 'h')"
+        )
+    raw.close()
+
+    result = runner.invoke(app, ["seed"])
+
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1
+    assert "already has users or articles" in result.output
+
+
+def test_the_same_seed_number_seeds_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slugs = []
+    for name in ("one", "two"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        monkeypatch.setenv("DATABASE_URL", url)
+        invoke("seed", "--articles", "30", "--seed", "5")
+        slugs.append([item.slug for item in asyncio.run(_newest_article(url)).items])
+    assert slugs[0] == slugs[1] != []
 
 
 def test_db_commands_name_the_sql_only_ones(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -105,3 +105,12 @@ class StoreUnavailable(BroadsheetError):
         super().__init__(f"{store} unavailable: {reason}")
         self.reason = reason
         self.store = store
+
+
+class StoreNotReady(BroadsheetError):
+    """The store cannot take a bulk load as it stands: ``reason`` says why (it already holds
+    users or articles, or its schema is not the one this version writes) and what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -106,6 +106,36 @@ class CommentView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UserRecord(User):
+    """A user as a bulk load writes it: with the counters the store keeps beside it."""
+
+    articles_count: int
+    favorites_count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowRecord:
+    follower_id: int
+    followee_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArticleRecord(Article):
+    """An article as a bulk load writes it, its favorites counted."""
+
+    favorites_count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FavoriteRecord:
+    """A favorite, with the ``created_at`` of its article (which never changes)."""
+
+    user_id: int
+    article_id: int
+    article_created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ArticleFilter:
     """Exact-match filters of the article list; ``None`` means "any"."""
 

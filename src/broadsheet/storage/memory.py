@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import AlreadyExists, NotFound, TransientConflict
+from broadsheet.domain.errors import AlreadyExists, NotFound, StoreNotReady, TransientConflict
 from broadsheet.domain.models import (
     Article,
     ArticleChanges,
     ArticleFilter,
+    ArticleRecord,
     ArticleSummary,
     ArticleView,
     Comment,
     CommentView,
+    FavoriteRecord,
     Finding,
+    FollowRecord,
     NewArticle,
     NewUser,
     Page,
@@ -33,6 +36,7 @@ from broadsheet.domain.models import (
     TokenClaims,
     User,
     UserChanges,
+    UserRecord,
 )
 from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
 
@@ -328,6 +332,85 @@ class MemoryUnitOfWork:
         self._state = self.state.copy()
 
 
+class MemoryBulkLoader:
+    """Fills a copy of the (empty) committed state under the store's lock; ``finish`` swaps it
+    in. Counters are computed here on every read, so the given ones are not kept."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self._state: _State | None = None
+        self._written: Counter[str] = Counter()
+
+    async def __aenter__(self) -> Self:
+        await self._storage.lock.acquire()
+        state = self._storage.committed
+        if state.users or state.articles:
+            self._storage.lock.release()
+            raise StoreNotReady("the store already has users or articles: load into an empty one")
+        self._state = state.copy()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._state = None
+        self._storage.lock.release()
+
+    @property
+    def written(self) -> Mapping[str, int]:
+        return self._written
+
+    @property
+    def _open(self) -> _State:
+        if self._state is None:
+            raise RuntimeError("the bulk loader is used outside 'async with'")
+        return self._state
+
+    async def add_users(self, users: Sequence[UserRecord]) -> None:
+        for u in users:
+            self._open.users[u.id] = User(
+                id=u.id, username=u.username, email=u.email, password_hash=u.password_hash,
+                bio=u.bio, image=u.image,
+            )  # fmt: skip
+        self._count("users", users, "user")
+
+    async def add_follows(self, follows: Sequence[FollowRecord]) -> None:
+        self._open.follows.update((f.follower_id, f.followee_id) for f in follows)
+        self._written["follows"] += len(follows)
+
+    async def add_tags(self, articles_per_tag: Mapping[str, int]) -> None:
+        pass
+
+    async def add_articles(self, articles: Sequence[ArticleRecord]) -> None:
+        for a in articles:
+            self._open.articles[a.id] = Article(
+                id=a.id, slug=a.slug, title=a.title, description=a.description, body=a.body,
+                tags=a.tags, author_id=a.author_id, created_at=a.created_at,
+                updated_at=a.updated_at,
+            )  # fmt: skip
+        self._count("articles", articles, "article")
+
+    async def add_favorites(self, favorites: Sequence[FavoriteRecord]) -> None:
+        self._open.favorites.update((f.user_id, f.article_id) for f in favorites)
+        self._written["favorites"] += len(favorites)
+
+    async def add_comments(self, comments: Sequence[Comment]) -> None:
+        self._open.comments.update((c.id, c) for c in comments)
+        self._count("comments", comments, "comment")
+
+    async def finish(self, *, articles: int) -> None:
+        self._storage.committed = self._open
+        self._state = self._open.copy()
+
+    def _count(self, kind: str, rows: Sequence[User | Article | Comment], id_kind: str) -> None:
+        self._written[kind] += len(rows)
+        last_ids = self._open.last_ids
+        last_ids[id_kind] = max([last_ids[id_kind], *(row.id for row in rows)])
+
+
 @dataclass(frozen=True, slots=True)
 class _Cutoff:
     issued_before: datetime
@@ -396,6 +479,9 @@ class MemoryStorage:
 
     def token_revocations(self) -> MemoryTokenRevocations:
         return self.revocations
+
+    def bulk_loader(self) -> MemoryBulkLoader:
+        return MemoryBulkLoader(self)
 
     async def migrate(self) -> None:
         pass

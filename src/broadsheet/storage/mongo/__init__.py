@@ -20,6 +20,7 @@ from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
 from broadsheet.storage.mongo import check as integrity
 from broadsheet.storage.mongo import migrations
 from broadsheet.storage.mongo.availability import outages_as_store_unavailable
+from broadsheet.storage.mongo.bulk import MongoBulkLoader
 from broadsheet.storage.mongo.revocations import MongoTokenRevocations
 from broadsheet.storage.mongo.tally import CommandTally
 from broadsheet.storage.mongo.uow import MongoUnitOfWork
@@ -109,6 +110,9 @@ class MongoStorage:
 
     def token_revocations(self) -> MongoTokenRevocations:
         return MongoTokenRevocations(self.database)
+
+    def bulk_loader(self) -> MongoBulkLoader:
+        return MongoBulkLoader(self.database)
 
     async def supports_transactions(self) -> bool:
         """Replica-set members and mongos routers run multi-document transactions; a

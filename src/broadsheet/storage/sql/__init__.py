@@ -13,6 +13,7 @@ from broadsheet.storage import ConnectionOptions, InvalidDatabaseUrl
 from broadsheet.storage.sql import check as integrity
 from broadsheet.storage.sql import migrations, tables
 from broadsheet.storage.sql.availability import outages_as_store_unavailable
+from broadsheet.storage.sql.bulk import SqlBulkLoader
 from broadsheet.storage.sql.dialects import insert_if_absent
 from broadsheet.storage.sql.revocations import SqlTokenRevocations
 from broadsheet.storage.sql.tally import tally_statements
@@ -55,6 +56,9 @@ class SqlStorage:
 
     def token_revocations(self) -> SqlTokenRevocations:
         return SqlTokenRevocations(self.engine)
+
+    def bulk_loader(self) -> SqlBulkLoader:
+        return SqlBulkLoader(self.engine)
 
     async def migrate(self) -> None:
         await self.migrate_to("head")

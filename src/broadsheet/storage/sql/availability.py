@@ -44,6 +44,9 @@ def outage_reason(error: BaseException | None) -> str | None:
         if isinstance(code, int) and code in _MYSQL_CODES:
             return f"server error {code}"
         return outage_reason(original) if isinstance(original, OSError | TimeoutError) else None
+    sqlstate = str(getattr(error, "sqlstate", "") or "")  # the driver's own (the bulk COPY)
+    if sqlstate in _POSTGRESQL_SQLSTATES or sqlstate.startswith("08"):
+        return f"server error {sqlstate}"
     if isinstance(error, TimeoutError | asyncio.TimeoutError):
         return "timed out"
     if isinstance(error, RuntimeError) and str(error) == _ASYNCMY_SOCKET_GONE:

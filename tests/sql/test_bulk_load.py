@@ -1,0 +1,70 @@
+"""The SQL bulk loader leaves the schema exactly as ``tables.py`` describes it (PostgreSQL's
+foreign keys, dropped for the load, are back and checked), and a bad reference fails the
+load and leaves none of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from broadsheet.domain.models import FollowRecord, UserRecord
+from broadsheet.security import Argon2Hasher
+from broadsheet.seed import Plan, Site, seed
+from broadsheet.storage.sql import SqlStorage, tables
+from tests import databases
+from tests.sql.test_migrations import _differences
+
+
+async def test_after_a_load_the_schema_is_the_declared_one(sql_url: str) -> None:
+    storage = SqlStorage(sql_url)
+    hasher = Argon2Hasher(time_cost=1, memory_kib=1024, concurrency=1)
+    site = Site(Plan.of(articles=30), seed=1, now=datetime.now(UTC), chunk=8)
+    site.count(lambda _: None)
+    try:
+        await databases.empty(storage)
+        async with storage.bulk_loader() as loader:
+            await seed(loader, hasher, site, lambda _: None)
+        async with storage.engine.connect() as connection:
+            differences = await connection.run_sync(_differences)
+        async with storage.engine.begin() as connection:  # the foreign keys cascade again
+            await connection.execute(tables.user_account.delete())
+            left = await connection.scalar(select(func.count()).select_from(tables.favorite))
+    finally:
+        hasher.close()
+        await databases.empty(storage)
+        await storage.close()
+
+    assert differences == []
+    assert left == 0
+
+
+async def _load_a_follow_of_no_one(storage: SqlStorage) -> None:
+    ann = UserRecord(id=1, username="ann", email="ann@example.com", password_hash="h",
+                     articles_count=0, favorites_count=0)  # fmt: skip
+    async with storage.bulk_loader() as loader:
+        await loader.add_users([ann])
+        await loader.add_follows([FollowRecord(follower_id=1, followee_id=2)])
+        await loader.finish(articles=0)
+
+
+async def test_a_bad_reference_fails_the_load_and_leaves_nothing_of_it(sql_url: str) -> None:
+    """PostgreSQL checks its dropped foreign keys once, at the end; SQLite and MariaDB check
+    each row as it comes. Either way a load smaller than one commit leaves no row behind."""
+    storage = SqlStorage(sql_url)
+    try:
+        await databases.empty(storage)
+        # asyncpg: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint failed";
+        # MariaDB: "a foreign key constraint fails".
+        with pytest.raises(Exception, match=r"(?i)foreign key constraint"):
+            await _load_a_follow_of_no_one(storage)
+        async with storage.engine.connect() as connection:
+            users = await connection.scalar(select(func.count()).select_from(tables.user_account))
+            differences = await connection.run_sync(_differences)
+    finally:
+        await databases.empty(storage)
+        await storage.close()
+
+    assert users == 0
+    assert differences == []
