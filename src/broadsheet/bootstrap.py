@@ -19,6 +19,7 @@ from redis.backoff import NoBackoff
 from broadsheet.domain.models import RateLimit
 from broadsheet.domain.ports import (
     Clock,
+    PageCache,
     PasswordHasher,
     RateLimiter,
     Storage,
@@ -26,6 +27,7 @@ from broadsheet.domain.ports import (
     TokenRevocations,
     UnitOfWork,
 )
+from broadsheet.pagecache import NoPageCache, RedisPageCache
 from broadsheet.ratelimit import LimitsRateLimiter, NoRateLimits
 from broadsheet.security import Argon2Hasher, JwtCodec
 from broadsheet.settings import Settings, parse_rate
@@ -62,6 +64,7 @@ class Broadsheet:
     tokens: TokenCodec
     revocations: TokenRevocations
     limiter: RateLimiter
+    pages: PageCache
     clock: Clock
 
     def unit_of_work(self) -> UnitOfWork:
@@ -98,6 +101,7 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
             tokens=JwtCodec(secret, ttl=timedelta(minutes=settings.token_ttl_minutes)),
             revocations=revocations,
             limiter=rate_limiter(settings, redis_pool),
+            pages=page_cache(settings, redis_pool),
             clock=SystemClock(),
         )
     finally:
@@ -110,7 +114,8 @@ async def running(settings: Settings) -> AsyncIterator[Broadsheet]:
 
 
 def _redis_pool(settings: Settings) -> ConnectionPool | None:
-    """One pool for the rate limits and the revoked tokens; nothing connects until used."""
+    """One pool for the rate limits, the revoked tokens and the page cache; nothing connects
+    until used."""
     if settings.redis_url is None:
         return None
     timeout = settings.redis_timeout_seconds
@@ -139,6 +144,28 @@ def rate_limiter(settings: Settings, redis_pool: ConnectionPool | None) -> RateL
         redis_pool=redis_pool,
         key_prefix=settings.redis_key_prefix,
     )
+
+
+def page_cache(settings: Settings, redis_pool: ConnectionPool | None) -> PageCache:
+    """Only in Redis: answers kept inside one process could not be invalidated by a write
+    that another worker or instance served."""
+    if redis_pool is None or not settings.page_cache:
+        return NoPageCache()
+    return RedisPageCache(
+        Redis(connection_pool=redis_pool),
+        prefix=settings.redis_key_prefix,
+        seconds=settings.page_cache_seconds,
+    )
+
+
+async def invalidate_pages(settings: Settings) -> None:
+    """For a command that wrote outside a request (``db check --repair``)."""
+    redis_pool = _redis_pool(settings)
+    try:
+        await page_cache(settings, redis_pool).invalidate()
+    finally:
+        if redis_pool is not None:
+            await redis_pool.aclose()
 
 
 def connection_options(settings: Settings) -> ConnectionOptions:

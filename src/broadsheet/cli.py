@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from broadsheet import bootstrap
 from broadsheet.domain.errors import StoreNotReady, StoreUnavailable
+from broadsheet.domain.models import Finding
 from broadsheet.domain.ports import Storage
 from broadsheet.seed import DEMO_PASSWORD, NAMES, Plan, Site, has_content, seed
 from broadsheet.settings import Settings
@@ -187,7 +188,7 @@ def check_command(
     in flight may show as a finding.
     """
     settings = _settings()
-    findings = _run(settings, _with_storage(settings, lambda store: store.check(repair=repair)))
+    findings = _run(settings, _checked(settings, repair=repair))
     for finding in findings:
         typer.echo(str(finding))
     if not findings:
@@ -195,6 +196,13 @@ def check_command(
     elif any(not finding.repaired for finding in findings):
         typer.echo(f"{len(findings)} found; run `broadsheet db check --repair` to fix them.")
         raise typer.Exit(code=1)
+
+
+async def _checked(settings: Settings, *, repair: bool) -> list[Finding]:
+    findings = await _with_storage(settings, lambda store: store.check(repair=repair))
+    if any(finding.repaired for finding in findings):
+        await bootstrap.invalidate_pages(settings)  # counts the cache may have kept changed
+    return findings
 
 
 async def _with_storage(settings: Settings, operation: Callable[[Storage], Awaitable[T]]) -> T:
@@ -263,6 +271,7 @@ async def _seed(settings: Settings, plan: Plan, seed_number: int) -> None:
                     loader, broadsheet.hasher, site, lambda n: progress.advance(writing, n)
                 )
                 finished = time.perf_counter()
+        await broadsheet.pages.invalidate()  # answers kept while the site was empty
     rows = sum(written.values())
     console.print(
         f"Seeded {plan.users} users and {plan.articles} articles in {finished - started:.1f} s: "

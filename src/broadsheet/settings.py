@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         description="redis://host:port/db: rate limits and revoked tokens shared by every worker.",
     )
     redis_key_prefix: str = Field(default="broadsheet", min_length=1)
+    page_cache: bool = Field(
+        default=True,
+        description="With Redis: keep anonymous reads' answers there (broadsheet.pagecache).",
+    )
+    page_cache_seconds: int = Field(
+        default=30, ge=1, description="How long a kept answer lives, at most."
+    )
     redis_timeout_seconds: float = Field(default=0.5, gt=0, description="Connect and reply.")
     rate_limits: bool = Field(default=True, description="Off: nothing is rate-limited.")
     # limits' notation: "10/minute", "100 per hour", "20/5 minutes".

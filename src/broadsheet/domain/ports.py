@@ -379,3 +379,28 @@ class RateLimiter(Protocol):
     async def check(self, limit: RateLimit, key: str) -> None:
         """Raise ``RateLimited`` when the allowance is used up; counts nothing."""
         ...
+
+
+class PageCache(Protocol):
+    """Whole answers to anonymous reads, shared by every worker and instance.
+
+    Each answer is kept under the cache's current *generation*, and every write that could
+    change what anonymous readers see starts a new one before the write is acknowledged: an
+    answer computed before an acknowledged write is never served after it. Only anonymous
+    answers go in, so no one is shown another user's ``favorited`` or ``following``.
+
+    A cache that cannot be reached never fails a request: ``look_up`` then answers ``None``
+    and the request is answered from the store (see ``broadsheet.pagecache``).
+    """
+
+    async def look_up(self, key: str) -> tuple[str, bytes | None] | None:
+        """``(generation, the kept body or None)``, or ``None`` if the cache cannot say."""
+        ...
+
+    async def keep(self, generation: str, key: str, body: bytes) -> None:
+        """Keep ``body`` as the answer to ``key`` in ``generation`` (best effort)."""
+        ...
+
+    async def invalidate(self) -> None:
+        """Start a new generation: every answer kept so far is forgotten."""
+        ...

@@ -14,6 +14,7 @@ from broadsheet import bootstrap
 from broadsheet.settings import Settings, get_settings
 from broadsheet.web import docs, errors, health
 from broadsheet.web.api import router as api_router
+from broadsheet.web.cache import AnonymousReadCache
 from broadsheet.web.headers import ResponseHeaders
 from broadsheet.web.limits import BodyLimit
 from broadsheet.web.timing import ServerTiming
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     # Outermost last: every response, a 413, a 500 or a preflight, passes ResponseHeaders.
+    # Innermost, the cache: a hit still gets the CORS, security and Server-Timing headers.
+    app.add_middleware(AnonymousReadCache)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(errors.ServerErrors)
     app.add_middleware(
