@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any
 
 import psutil
 
+import redis
 from bench import api, databases, load, machine, monitor, results, scenarios
 from bench.scenarios import Scenario, Targets
 from bench.servers import Server
@@ -124,6 +126,13 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         f"are added): {', '.join(scenarios.BY_KEY)}",
     )
     parser.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="also run the hot anonymous reads on a second server with this Redis, so with "
+        "the anonymous read cache (keys under a prefix of their own, deleted after)",
+    )
+    parser.add_argument(
         "--results-dir",
         type=Path,
         default=ROOT / "bench" / "results",
@@ -134,7 +143,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown backends {unknown}; known: {', '.join(databases.BACKENDS)}")
     try:
-        options.selected = scenarios.selected(options.scenarios)
+        options.selected = scenarios.selected(options.scenarios, cached=options.redis is not None)
     except ValueError as error:
         parser.error(str(error))
     if options.repeat < 1 or options.workers < 1 or options.connections < 1:
@@ -222,13 +231,28 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
                 ready_path="/static",
                 cwd=ROOT,
             )  # fmt: skip
-            with broadsheet, ceiling:
+            servers = {"broadsheet": broadsheet, "ceiling": ceiling}
+            if options.redis is not None:
+                servers["cached"] = Server(
+                    "broadsheet serve (cached)",
+                    [str(BROADSHEET), "serve", "--host", "127.0.0.1"],
+                    env={
+                        **env,
+                        "BROADSHEET_REDIS_URL": options.redis,
+                        "BROADSHEET_REDIS_KEY_PREFIX": f"broadsheet-bench-{database.name}",
+                    },
+                    log_path=workdir / "cached.log",
+                    workers=options.workers,
+                    ready_path="/healthz",
+                )
+            with contextlib.ExitStack() as running:
+                for server in servers.values():
+                    running.enter_context(server)
                 targets = scenarios.pick_targets(broadsheet.url)
                 say(f"{label} targets {targets.summary()}")
                 mismatches = _ceiling_mismatches(broadsheet.url, ceiling.url, targets)
                 if mismatches:
                     say(f"{label} warning: the ceiling answers differently: {mismatches}")
-                servers = {"broadsheet": broadsheet, "ceiling": ceiling}
                 rows = [
                     _scenario(scenario, targets, servers, database, options, wrk, label)
                     for scenario in options.selected
@@ -240,6 +264,8 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
             database_version = databases.server_version(backend)
         finally:
             database.drop()
+            if options.redis is not None:
+                _forget_keys(options.redis, f"broadsheet-bench-{database.name}")
     _compare(rows)
     return {
         "date": datetime.date.today().isoformat(),
@@ -254,6 +280,7 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
             "repeat": options.repeat,
             "quiet_threshold_percent": options.quiet_threshold,
             "users": options.users,
+            "cache_redis": options.redis is not None,
         },
         "machine": machine.machine(),
         "versions": machine.versions(wrk),
@@ -278,6 +305,12 @@ def _ceiling_mismatches(broadsheet_url: str, ceiling_url: str, targets: Targets)
         if api.request(broadsheet_url, "GET", path).json()
         != api.request(ceiling_url, "GET", path).json()
     ]
+
+
+def _forget_keys(redis_url: str, prefix: str) -> None:
+    with redis.Redis.from_url(redis_url) as client:
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
 
 
 def _log_errors(path: Path) -> list[str]:
@@ -450,8 +483,7 @@ def _ours(
 
     def groups() -> dict[str, list[psutil.Process]]:
         return {
-            "broadsheet": servers["broadsheet"].processes(),
-            "ceiling": servers["ceiling"].processes(),
+            **{name: server.processes() for name, server in servers.items()},
             "database": monitor.database_processes(database.backend, database.name),
             "wrk": [wrk],
         }

@@ -21,7 +21,8 @@ DEMO_PASSWORD = "broadsheet-demo"
 WRITERS = 4  # bench users registered for the write scenarios
 
 Auth = Literal["none", "reader", "writers"]
-Server = Literal["broadsheet", "ceiling"]
+# "cached": a second ``broadsheet serve`` with Redis, so the anonymous read cache is on.
+Server = Literal["broadsheet", "cached", "ceiling"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              ceiling="ceiling-article", versus_static=True),
     Scenario("current-user", "the current user", "GET", "/api/user", auth="reader",
              ceiling="ceiling-article"),
+    # The hot anonymous reads again, on the server with the cache (bench/run --redis URL).
+    Scenario("list-cached", "list, anonymous, cached", "GET", "/api/articles", server="cached",
+             ceiling="ceiling-list", versus_static=True),
+    Scenario("article-cached", "one article, cached", "GET", "/api/articles/{slug}",
+             server="cached", ceiling="ceiling-article", versus_static=True),
+    Scenario("tags-cached", "tags, cached", "GET", "/api/tags", server="cached",
+             ceiling="ceiling-tags", versus_static=True),
+    Scenario("profile-cached", "a profile, cached", "GET", "/api/profiles/{author}",
+             server="cached", ceiling="ceiling-article", versus_static=True),
     Scenario("ceiling-list", "ceiling: list", "GET", "/api/articles", server="ceiling"),
     Scenario("ceiling-article", "ceiling: one article", "GET", "/api/articles/{slug}",
              server="ceiling"),
@@ -84,14 +94,16 @@ SCENARIOS: tuple[Scenario, ...] = (
 BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 
 
-def selected(keys: list[str] | None) -> list[Scenario]:
-    """The scenarios asked for (all by default) and the ceilings they are compared with,
-    in the fixed order."""
+def selected(keys: list[str] | None, *, cached: bool = False) -> list[Scenario]:
+    """The scenarios asked for (all by default; those of the cached server only with
+    ``cached``) and the ceilings they are compared with, in the fixed order."""
     if not keys:
-        return list(SCENARIOS)
+        return [s for s in SCENARIOS if cached or s.server != "cached"]
     unknown = sorted(set(keys) - set(BY_KEY))
     if unknown:
         raise ValueError(f"unknown scenarios {unknown}; known: {', '.join(BY_KEY)}")
+    if not cached and any(BY_KEY[key].server == "cached" for key in keys):
+        raise ValueError("the cached scenarios need --redis URL")
     wanted = set(keys)
     for key in keys:
         scenario = BY_KEY[key]
