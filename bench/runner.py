@@ -31,7 +31,7 @@ import psutil
 import redis
 from bench import api, databases, load, machine, monitor, results, scenarios
 from bench.scenarios import Scenario, Targets
-from bench.servers import Server
+from bench.servers import GRANIAN_READY, Server
 from bench.timing import parse_server_timing
 
 ROOT = machine.ROOT
@@ -133,6 +133,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "the anonymous read cache (keys under a prefix of their own, deleted after)",
     )
     parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also run a few scenarios on the same app served by granian (the server "
+        "comparison; granian is in the bench extra)",
+    )
+    parser.add_argument(
         "--results-dir",
         type=Path,
         default=ROOT / "bench" / "results",
@@ -143,7 +149,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown backends {unknown}; known: {', '.join(databases.BACKENDS)}")
     try:
-        options.selected = scenarios.selected(options.scenarios, cached=options.redis is not None)
+        options.selected = scenarios.selected(
+            options.scenarios, cached=options.redis is not None, granian=options.granian
+        )
     except ValueError as error:
         parser.error(str(error))
     if options.repeat < 1 or options.workers < 1 or options.connections < 1:
@@ -245,6 +253,18 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
                     workers=options.workers,
                     ready_path="/healthz",
                 )
+            if options.granian:
+                servers["granian"] = Server(
+                    "granian",
+                    [str(BROADSHEET.with_name("granian")), "--interface", "asgi", "--factory",
+                     "--host", "127.0.0.1", "--loop", server_options["loop"], "--no-ws",
+                     "--log-level", "info", "broadsheet.web.app:create_app"],
+                    env=env,
+                    log_path=workdir / "granian.log",
+                    workers=options.workers,
+                    ready_path="/healthz",
+                    ready_line=GRANIAN_READY,
+                )  # fmt: skip
             with contextlib.ExitStack() as running:
                 for server in servers.values():
                     running.enter_context(server)
@@ -281,6 +301,7 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
             "quiet_threshold_percent": options.quiet_threshold,
             "users": options.users,
             "cache_redis": options.redis is not None,
+            "granian": options.granian,
         },
         "machine": machine.machine(),
         "versions": machine.versions(wrk),

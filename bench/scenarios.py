@@ -22,7 +22,8 @@ WRITERS = 4  # bench users registered for the write scenarios
 
 Auth = Literal["none", "reader", "writers"]
 # "cached": a second ``broadsheet serve`` with Redis, so the anonymous read cache is on.
-Server = Literal["broadsheet", "cached", "ceiling"]
+# "granian": the same app on granian instead of uvicorn (bench/run --granian).
+Server = Literal["broadsheet", "cached", "granian", "ceiling"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              ceiling="ceiling-tags", versus_static=True),
     Scenario("profile-cached", "a profile, cached", "GET", "/api/profiles/{author}",
              server="cached", ceiling="ceiling-article", versus_static=True),
+    # A few reads and a write again, on granian: the server comparison.
+    Scenario("list-granian", "list, anonymous, granian", "GET", "/api/articles",
+             server="granian", ceiling="list"),
+    Scenario("article-granian", "one article, granian", "GET", "/api/articles/{slug}",
+             server="granian", ceiling="article"),
+    Scenario("tags-granian", "tags, granian", "GET", "/api/tags", server="granian",
+             ceiling="tags"),
+    Scenario("current-user-granian", "the current user, granian", "GET", "/api/user",
+             auth="reader", server="granian", ceiling="current-user"),
     Scenario("ceiling-list", "ceiling: list", "GET", "/api/articles", server="ceiling"),
     Scenario("ceiling-article", "ceiling: one article", "GET", "/api/articles/{slug}",
              server="ceiling"),
@@ -94,21 +104,30 @@ SCENARIOS: tuple[Scenario, ...] = (
 BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 
 
-def selected(keys: list[str] | None, *, cached: bool = False) -> list[Scenario]:
+def selected(
+    keys: list[str] | None, *, cached: bool = False, granian: bool = False
+) -> list[Scenario]:
     """The scenarios asked for (all by default; those of the cached server only with
-    ``cached``) and the ceilings they are compared with, in the fixed order."""
+    ``cached``, of granian only with ``granian``) and what they are compared with, in the
+    fixed order. A granian scenario is compared with the same scenario on uvicorn."""
+    servers = {"broadsheet", "ceiling"} | ({"cached"} if cached else set())
+    servers |= {"granian"} if granian else set()
     if not keys:
-        return [s for s in SCENARIOS if cached or s.server != "cached"]
+        return [s for s in SCENARIOS if s.server in servers]
     unknown = sorted(set(keys) - set(BY_KEY))
     if unknown:
         raise ValueError(f"unknown scenarios {unknown}; known: {', '.join(BY_KEY)}")
     if not cached and any(BY_KEY[key].server == "cached" for key in keys):
         raise ValueError("the cached scenarios need --redis URL")
-    wanted = set(keys)
-    for key in keys:
-        scenario = BY_KEY[key]
-        if scenario.ceiling is not None:
-            wanted.add(scenario.ceiling)
+    if not granian and any(BY_KEY[key].server == "granian" for key in keys):
+        raise ValueError("the granian scenarios need --granian")
+    wanted: set[str] = set()
+    adding = set(keys)
+    while adding:  # a granian scenario's comparison has its own ceiling
+        scenario = BY_KEY[adding.pop()]
+        wanted.add(scenario.key)
+        if scenario.ceiling is not None and scenario.ceiling not in wanted:
+            adding.add(scenario.ceiling)
         if scenario.versus_static:
             wanted.add("ceiling-static")
     return [scenario for scenario in SCENARIOS if scenario.key in wanted]

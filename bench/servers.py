@@ -17,7 +17,8 @@ from typing import IO
 
 import psutil
 
-WORKER_READY = "Application startup complete."  # uvicorn's line, once per worker
+UVICORN_READY = "Application startup complete."  # uvicorn's line, once per worker
+GRANIAN_READY = "Started worker-"  # granian's, once per worker
 
 
 def free_port() -> int:
@@ -36,6 +37,7 @@ class Server:
         log_path: Path,
         workers: int,
         ready_path: str,
+        ready_line: str = UVICORN_READY,
         cwd: Path | None = None,
     ) -> None:
         self.name = name
@@ -46,6 +48,7 @@ class Server:
         self.log_path = log_path
         self.workers = workers
         self._ready_path = ready_path
+        self._ready_line = ready_line
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -76,7 +79,7 @@ class Server:
                 code = self._process.returncode
                 self._process = None
                 raise RuntimeError(f"{self.name} exited with {code}:\n{self.log_tail()}")
-            started = self.log_path.read_text(errors="replace").count(WORKER_READY)
+            started = self.log_path.read_text(errors="replace").count(self._ready_line)
             if started >= self.workers and self._answers():
                 return
             time.sleep(0.2)
