@@ -6,9 +6,9 @@ favorites counted and tags gathered inline; the article is the same for one slug
 are a GROUP BY over every article's tags; the write is one INSERT ... RETURNING.
 
 Two schemas: ``plain`` (the tables as they were before issue 10, counting at read time) and
-``counters`` (issue 10's counters: ``article.favorites_count``, the ``tag`` table and
-``site_total``), picked by what the database has, so the ceiling uses the cheapest honest
-statement the schema allows.
+``counters`` (issue 10's counters: the ``tag`` table and ``site_total``; an article's
+favorites are counted per row in both), picked by what the database has, so the ceiling uses
+the cheapest honest statement the schema allows.
 """
 
 from __future__ import annotations
@@ -36,15 +36,13 @@ class Statements:
 # Does the schema have issue 10's counters? One query per dialect, asked once per worker.
 HAS_COUNTERS = {
     "postgresql": (
-        "SELECT count(*) FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND table_name = 'article'"
-        " AND column_name = 'favorites_count'"
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_name = 'site_total'"
     ),
-    "sqlite": "SELECT count(*) FROM pragma_table_info('article') WHERE name = 'favorites_count'",
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'site_total'",
     "mariadb": (
-        "SELECT count(*) FROM information_schema.columns"
-        " WHERE table_schema = DATABASE() AND table_name = 'article'"
-        " AND column_name = 'favorites_count'"
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = DATABASE() AND table_name = 'site_total'"
     ),
 }
 
@@ -70,13 +68,12 @@ def statements(dialect: Dialect, schema: Schema) -> Statements:
         return _placeholder(dialect, number)
 
     tags_of = _TAGS_OF[dialect]
+    favorites = "(SELECT count(*) FROM favorite f WHERE f.article_id = a.id)"
     if schema == "counters":
-        favorites = "a.favorites_count"
         page_total = ""
         total = "(SELECT value FROM site_total WHERE name = 'articles')"
         tags = "SELECT name FROM tag WHERE articles_count > 0 ORDER BY articles_count DESC, name"
     else:
-        favorites = "(SELECT count(*) FROM favorite f WHERE f.article_id = a.id)"
         page_total = ", count(*) OVER () AS total"
         total = "a.total"
         tags = "SELECT tag FROM article_tag GROUP BY tag ORDER BY count(*) DESC, tag"
@@ -85,7 +82,7 @@ def statements(dialect: Dialect, schema: Schema) -> Statements:
     list_page = f"""
         WITH page AS (
             SELECT a.id, a.slug, a.title, a.description, a.created_at, a.updated_at,
-                   a.author_id{", a.favorites_count" if schema == "counters" else ""}{page_total}
+                   a.author_id{page_total}
             FROM article a
             ORDER BY a.created_at DESC, a.id DESC
             LIMIT {p(1)} OFFSET {p(2)}
