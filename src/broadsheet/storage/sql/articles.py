@@ -12,6 +12,7 @@ See docs/performance.md.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from typing import Any
 
 from sqlalchemy import (
     FromClause,
+    Integer,
     Row,
     Select,
+    bindparam,
     delete,
     exists,
     false,
@@ -32,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import TransientConflict
@@ -43,6 +47,7 @@ from broadsheet.domain.models import (
     ArticleView,
     NewArticle,
     Page,
+    Profile,
 )
 from broadsheet.storage.sql.dialects import add_to_counters, inserted_id, retryable
 from broadsheet.storage.sql.tables import (
@@ -55,18 +60,19 @@ from broadsheet.storage.sql.tables import (
     tag,
     user_account,
 )
-from broadsheet.storage.sql.users import following, profile_of
+from broadsheet.storage.sql.users import VIEWER_ID, following
 
 author = user_account.alias("author")
 _NEWEST_FIRST = (article.c.created_at.desc(), article.c.id.desc())
 
 
-def _summary_columns(viewer_id: int | None, *, with_body: bool = False) -> list[Any]:
-    """An article and its author, with the viewer-relative columns computed inline."""
+def _summary_columns(signed_in: bool, *, with_body: bool = False) -> list[Any]:
+    """An article and its author, with the viewer-relative columns computed inline (for the
+    ``viewer_id`` parameter when signed in)."""
     favorited: ColumnElement[bool] = (
-        false()
-        if viewer_id is None
-        else exists().where(favorite.c.article_id == article.c.id, favorite.c.user_id == viewer_id)
+        exists().where(favorite.c.article_id == article.c.id, favorite.c.user_id == VIEWER_ID)
+        if signed_in
+        else false()
     )
     # Counted for the page's rows only, from the favorite index: a counter on the article's
     # row would make every favorite of a popular article wait for the one before to commit.
@@ -88,7 +94,7 @@ def _summary_columns(viewer_id: int | None, *, with_body: bool = False) -> list[
         author.c.username.label("author_username"),
         author.c.bio.label("author_bio"),
         author.c.image.label("author_image"),
-        following(viewer_id, article.c.author_id).label("author_following"),
+        following(signed_in, article.c.author_id).label("author_following"),
     ]
     if with_body:
         columns.append(article.c.body)
@@ -109,11 +115,56 @@ def _summary_fields(row: Row[Any], tags: Sequence[str]) -> dict[str, Any]:
         "updated_at": row.updated_at,
         "favorited": bool(row.favorited),
         "favorites_count": int(row.favorites_count),
-        "author": profile_of(row, prefix="author_"),
+        "author": Profile(
+            username=row.author_username,
+            bio=row.author_bio,
+            image=row.author_image,
+            following=bool(row.author_following),
+        ),
     }
 
 
 # -- lists -------------------------------------------------------------------------------
+# Each statement is built once per shape (which filters, signed in or not) and run with its
+# values as parameters: building and keying a list's statements took longer than running
+# them (docs/performance.md).
+
+_FAVORITED_KEY: BindParameter[str] = bindparam("favorited_key")
+_TAG: BindParameter[str] = bindparam("tag")
+_AUTHOR_KEY: BindParameter[str] = bindparam("author_key")
+_LIMIT = bindparam("page_limit", type_=Integer)
+_OFFSET = bindparam("page_offset", type_=Integer)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_SLUG: BindParameter[str] = bindparam("slug")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a list statement depends on besides its parameters."""
+
+    favorited: bool = False
+    tag: bool = False
+    author: bool = False
+    feed: bool = False
+
+    @classmethod
+    def of(cls, filters: ArticleFilter) -> _Shape:
+        return cls(
+            favorited=filters.favorited_by is not None,
+            tag=filters.tag is not None,
+            author=filters.author is not None,
+        )
+
+
+def _parameters(filters: ArticleFilter) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if filters.favorited_by is not None:
+        values["favorited_key"] = rules.username_key(filters.favorited_by)
+    if filters.tag is not None:
+        values["tag"] = filters.tag
+    if filters.author is not None:
+        values["author_key"] = rules.username_key(filters.author)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +180,7 @@ class _Listing:
     total: ColumnElement[int] | None
 
 
-def _user_id(username: str) -> ColumnElement[int]:
-    key = rules.username_key(username)
+def _user_id(key: ColumnElement[str]) -> ColumnElement[int]:
     return select(user_account.c.id).where(user_account.c.username_key == key).scalar_subquery()
 
 
@@ -139,33 +189,34 @@ def _counter(query: Select[Any]) -> ColumnElement[int]:
     return func.coalesce(query.scalar_subquery(), 0)
 
 
-def _user_counter(username: str, column: str) -> ColumnElement[int]:
-    key = rules.username_key(username)
+def _user_counter(key: ColumnElement[str], column: str) -> ColumnElement[int]:
     return _counter(select(user_account.c[column]).where(user_account.c.username_key == key))
 
 
-def _listing(filters: ArticleFilter) -> _Listing:
+def _listing(shape: _Shape) -> _Listing:
     """The filter that leads (favorited, else tag, else author) picks the rows and index the
     list starts from; any other filter then narrows it, and is counted."""
-    if filters.favorited_by is not None:
+    if shape.feed:
+        return _feed_listing()
+    if shape.favorited:
         keys = select(
             favorite.c.article_id.label("id"), favorite.c.article_created_at.label("created_at")
-        ).where(favorite.c.user_id == _user_id(filters.favorited_by))
+        ).where(favorite.c.user_id == _user_id(_FAVORITED_KEY))
         article_id: ColumnElement[int] = favorite.c.article_id
         newest_first = (favorite.c.article_created_at.desc(), favorite.c.article_id.desc())
-        total = _user_counter(filters.favorited_by, "favorites_count")
-    elif filters.tag is not None:
+        total = _user_counter(_FAVORITED_KEY, "favorites_count")
+    elif shape.tag:
         keys = select(
             article_tag.c.article_id.label("id"), article_tag.c.created_at.label("created_at")
-        ).where(article_tag.c.tag == filters.tag)
+        ).where(article_tag.c.tag == _TAG)
         article_id = article_tag.c.article_id
         newest_first = (article_tag.c.created_at.desc(), article_tag.c.article_id.desc())
-        total = _counter(select(tag.c.articles_count).where(tag.c.name == filters.tag))
-    elif filters.author is not None:
+        total = _counter(select(tag.c.articles_count).where(tag.c.name == _TAG))
+    elif shape.author:
         keys = select(article.c.id, article.c.created_at).where(
-            article.c.author_id == _user_id(filters.author)
+            article.c.author_id == _user_id(_AUTHOR_KEY)
         )
-        return _Listing(keys, _NEWEST_FIRST, _user_counter(filters.author, "articles_count"))
+        return _Listing(keys, _NEWEST_FIRST, _user_counter(_AUTHOR_KEY, "articles_count"))
     else:
         everything = select(site_total.c.value).where(site_total.c.name == ARTICLES_TOTAL)
         return _Listing(
@@ -173,25 +224,66 @@ def _listing(filters: ArticleFilter) -> _Listing:
         )
 
     narrowed = False
-    if filters.favorited_by is not None and filters.tag is not None:
-        tagged = exists().where(
-            article_tag.c.article_id == article_id, article_tag.c.tag == filters.tag
-        )
+    if shape.favorited and shape.tag:
+        tagged = exists().where(article_tag.c.article_id == article_id, article_tag.c.tag == _TAG)
         keys, narrowed = keys.where(tagged), True
-    if filters.author is not None:
-        written = select(article.c.id).where(article.c.author_id == _user_id(filters.author))
+    if shape.author:
+        written = select(article.c.id).where(article.c.author_id == _user_id(_AUTHOR_KEY))
         keys, narrowed = keys.where(article_id.in_(written)), True
     return _Listing(keys, newest_first, None if narrowed else total)
 
 
-def _feed_listing(viewer_id: int) -> _Listing:
+def _feed_listing() -> _Listing:
     """The followed authors' articles; their total is the sum of those authors' counters."""
-    followed = select(follow.c.followee_id).where(follow.c.follower_id == viewer_id)
+    followed = select(follow.c.followee_id).where(follow.c.follower_id == VIEWER_ID)
     keys = select(article.c.id, article.c.created_at).where(article.c.author_id.in_(followed))
     their_articles = select(func.sum(user_account.c.articles_count)).where(
         user_account.c.id.in_(followed)
     )
     return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
+
+
+@functools.cache
+def _page_statements(shape: _Shape, signed_in: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page (its total riding along), and the total alone for a page past the end."""
+    listing = _listing(shape)
+    keys, total = listing.keys, listing.total
+    if total is None:  # no counter covers it: count the matches, a window before LIMIT
+        keys = keys.add_columns(func.count().over().label("matches"))
+    # The page's keys first, from the index alone (a deep OFFSET skips index entries,
+    # not joined rows); then only those rows are joined to their articles and authors.
+    page = keys.order_by(*listing.newest_first).limit(_LIMIT).offset(_OFFSET).subquery("page")
+    query: Select[Any] = (
+        select(
+            *_summary_columns(signed_in),
+            (page.c.matches if total is None else total).label("total"),
+        )
+        .select_from(_with_author(page.join(article, article.c.id == page.c.id)))
+        .order_by(page.c.created_at.desc(), page.c.id.desc())
+    )
+    counted = (
+        select(func.count()).select_from(listing.keys.subquery())
+        if total is None
+        else select(total)
+    )
+    return query, counted
+
+
+@functools.cache
+def _view_statement(signed_in: bool) -> Select[Any]:
+    return (
+        select(*_summary_columns(signed_in, with_body=True))
+        .select_from(_with_author(article))
+        .where(article.c.slug == _SLUG)
+    )
+
+
+_BY_SLUG = select(article).where(article.c.slug == _SLUG)
+_TAGS_OF = (
+    select(article_tag.c.article_id, article_tag.c.tag)
+    .where(article_tag.c.article_id.in_(_IDS))
+    .order_by(article_tag.c.article_id, article_tag.c.tag)
+)
 
 
 class SqlArticles:
@@ -236,9 +328,7 @@ class SqlArticles:
         )
 
     async def get_by_slug(self, slug: str) -> Article | None:
-        row = (
-            await self._connection.execute(select(article).where(article.c.slug == slug))
-        ).first()
+        row = (await self._connection.execute(_BY_SLUG, {"slug": slug})).first()
         if row is None:
             return None
         tags = await self._tags_of([row.id])
@@ -333,12 +423,9 @@ class SqlArticles:
     # -- reads --------------------------------------------------------------------------
 
     async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None:
-        query = (
-            select(*_summary_columns(viewer_id, with_body=True))
-            .select_from(_with_author(article))
-            .where(article.c.slug == slug)
-        )
-        row = (await self._connection.execute(query)).first()
+        parameters = {"slug": slug, "viewer_id": viewer_id}
+        statement = _view_statement(viewer_id is not None)
+        row = (await self._connection.execute(statement, parameters)).first()
         if row is None:
             return None
         tags = await self._tags_of([row.id])
@@ -347,51 +434,34 @@ class SqlArticles:
     async def find(
         self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
-        return await self._page(_listing(filters), viewer_id, limit, offset)
+        return await self._page(_Shape.of(filters), _parameters(filters), viewer_id, limit, offset)
 
     async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
-        return await self._page(_feed_listing(viewer_id), viewer_id, limit, offset)
+        return await self._page(_Shape(feed=True), {}, viewer_id, limit, offset)
 
     async def _page(
-        self, listing: _Listing, viewer_id: int | None, limit: int, offset: int
+        self,
+        shape: _Shape,
+        parameters: dict[str, Any],
+        viewer_id: int | None,
+        limit: int,
+        offset: int,
     ) -> Page[ArticleSummary]:
-        keys, total = listing.keys, listing.total
-        if total is None:  # no counter covers it: count the matches, a window before LIMIT
-            keys = keys.add_columns(func.count().over().label("matches"))
-        # The page's keys first, from the index alone (a deep OFFSET skips index entries,
-        # not joined rows); then only those rows are joined to their articles and authors.
-        page = keys.order_by(*listing.newest_first).limit(limit).offset(offset).subquery("page")
-        query: Select[Any] = (
-            select(
-                *_summary_columns(viewer_id),
-                (page.c.matches if total is None else total).label("total"),
-            )
-            .select_from(_with_author(page.join(article, article.c.id == page.c.id)))
-            .order_by(page.c.created_at.desc(), page.c.id.desc())
-        )
-        rows = (await self._connection.execute(query)).all()
+        query, counted = _page_statements(shape, viewer_id is not None)
+        if viewer_id is not None:
+            parameters["viewer_id"] = viewer_id
+        paged = {**parameters, "page_limit": limit, "page_offset": offset}
+        rows = (await self._connection.execute(query, paged)).all()
         if rows:
             count, tags = int(rows[0].total), await self._tags_of([row.id for row in rows])
         else:  # past the end, or nothing at all: no row carries the total
-            counted = (
-                select(func.count()).select_from(listing.keys.subquery())
-                if total is None
-                else select(total)
-            )
-            count, tags = (
-                int((await self._connection.execute(counted)).scalar_one()),
-                defaultdict(list),
-            )
+            total = (await self._connection.execute(counted, parameters)).scalar_one()
+            count, tags = int(total), defaultdict(list)
         items = tuple(ArticleSummary(**_summary_fields(row, tags[row.id])) for row in rows)
         return Page(items, count)
 
     async def _tags_of(self, article_ids: Sequence[int]) -> defaultdict[int, list[str]]:
-        query = (
-            select(article_tag.c.article_id, article_tag.c.tag)
-            .where(article_tag.c.article_id.in_(article_ids))
-            .order_by(article_tag.c.article_id, article_tag.c.tag)
-        )
         tags: defaultdict[int, list[str]] = defaultdict(list)
-        for row in await self._connection.execute(query):
+        for row in await self._connection.execute(_TAGS_OF, {"ids": list(article_ids)}):
             tags[row.article_id].append(row.tag)
         return tags

@@ -1,14 +1,36 @@
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from broadsheet.domain.models import Comment, CommentView
 from broadsheet.storage.sql.dialects import inserted_id, missing_reference_as_not_found
 from broadsheet.storage.sql.tables import comment, user_account
 from broadsheet.storage.sql.users import following, profile_of
+
+
+@functools.cache
+def _list_statement(signed_in: bool) -> Select[Any]:
+    author = user_account.alias("author")
+    return (
+        select(
+            comment.c.id,
+            comment.c.body,
+            comment.c.created_at,
+            comment.c.updated_at,
+            author.c.username.label("author_username"),
+            author.c.bio.label("author_bio"),
+            author.c.image.label("author_image"),
+            following(signed_in, author.c.id).label("author_following"),
+        )
+        .join_from(comment, author, comment.c.author_id == author.c.id)
+        .where(comment.c.article_id == bindparam("article_id"))
+        .order_by(comment.c.created_at, comment.c.id)
+    )
 
 
 class SqlComments:
@@ -55,22 +77,8 @@ class SqlComments:
         await self._connection.execute(delete(comment).where(comment.c.id == comment_id))
 
     async def list_for(self, article_id: int, *, viewer_id: int | None) -> list[CommentView]:
-        author = user_account.alias("author")
-        query = (
-            select(
-                comment.c.id,
-                comment.c.body,
-                comment.c.created_at,
-                comment.c.updated_at,
-                author.c.username.label("author_username"),
-                author.c.bio.label("author_bio"),
-                author.c.image.label("author_image"),
-                following(viewer_id, author.c.id).label("author_following"),
-            )
-            .join_from(comment, author, comment.c.author_id == author.c.id)
-            .where(comment.c.article_id == article_id)
-            .order_by(comment.c.created_at, comment.c.id)
-        )
+        query = _list_statement(viewer_id is not None)
+        parameters = {"article_id": article_id, "viewer_id": viewer_id}
         return [
             CommentView(
                 id=row.id,
@@ -79,5 +87,5 @@ class SqlComments:
                 updated_at=row.updated_at,
                 author=profile_of(row, prefix="author_"),
             )
-            for row in await self._connection.execute(query)
+            for row in await self._connection.execute(query, parameters)
         ]

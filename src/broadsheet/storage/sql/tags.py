@@ -5,6 +5,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from broadsheet.storage.sql.tables import tag
 
+_POPULAR = (
+    select(tag.c.name)
+    .where(tag.c.articles_count > 0)
+    .order_by(tag.c.articles_count.desc(), tag.c.name)
+)
+
 
 class SqlTags:
     def __init__(self, connection: AsyncConnection) -> None:
@@ -12,9 +18,4 @@ class SqlTags:
 
     async def popular(self) -> list[str]:
         """From the per-tag counters, in the order of their index (``ix_tag_popularity``)."""
-        query = (
-            select(tag.c.name)
-            .where(tag.c.articles_count > 0)
-            .order_by(tag.c.articles_count.desc(), tag.c.name)
-        )
-        return list((await self._connection.scalars(query)).all())
+        return list((await self._connection.scalars(_POPULAR)).all())

@@ -1,22 +1,38 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Row, exists, false, insert, select, update
+from sqlalchemy import Row, Select, bindparam, exists, false, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import BindParameter
 
 from broadsheet.domain import rules
 from broadsheet.domain.models import UNCHANGED, NewUser, Profile, User, UserChanges
 from broadsheet.storage.sql.dialects import inserted_id, unique_violations_as_domain_errors
 from broadsheet.storage.sql.tables import follow, user_account
 
+# The viewer of a read, a parameter of every statement that says what they follow or favorited.
+VIEWER_ID: BindParameter[int] = bindparam("viewer_id")
 
-def following(viewer_id: int | None, followee_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """Whether the viewer follows ``followee_id``, as a correlated EXISTS (false if anonymous)."""
-    if viewer_id is None:
+
+def following(signed_in: bool, followee_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether the viewer (``viewer_id``) follows ``followee_id``, as a correlated EXISTS;
+    false for an anonymous reader."""
+    if not signed_in:
         return false()
-    return exists().where(follow.c.follower_id == viewer_id, follow.c.followee_id == followee_id)
+    return exists().where(follow.c.follower_id == VIEWER_ID, follow.c.followee_id == followee_id)
+
+
+@functools.cache
+def _profile_statement(signed_in: bool) -> Select[Any]:
+    return select(
+        user_account.c.username,
+        user_account.c.bio,
+        user_account.c.image,
+        following(signed_in, user_account.c.id).label("following"),
+    ).where(user_account.c.username_key == bindparam("username_key"))
 
 
 def profile_of(row: Row[Any], *, prefix: str = "") -> Profile:
@@ -84,13 +100,9 @@ class SqlUsers:
         return stored
 
     async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
-        query = select(
-            user_account.c.username,
-            user_account.c.bio,
-            user_account.c.image,
-            following(viewer_id, user_account.c.id).label("following"),
-        ).where(user_account.c.username_key == rules.username_key(username))
-        row = (await self._connection.execute(query)).first()
+        parameters = {"username_key": rules.username_key(username), "viewer_id": viewer_id}
+        statement = _profile_statement(viewer_id is not None)
+        row = (await self._connection.execute(statement, parameters)).first()
         return None if row is None else profile_of(row)
 
     async def _one(self, condition: ColumnElement[bool]) -> User | None:
