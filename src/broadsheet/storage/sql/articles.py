@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -193,11 +194,11 @@ def _user_counter(key: ColumnElement[str], column: str) -> ColumnElement[int]:
     return _counter(select(user_account.c[column]).where(user_account.c.username_key == key))
 
 
-def _listing(shape: _Shape) -> _Listing:
+def _listing(shape: _Shape, dialect: str) -> _Listing:
     """The filter that leads (favorited, else tag, else author) picks the rows and index the
     list starts from; any other filter then narrows it, and is counted."""
     if shape.feed:
-        return _feed_listing()
+        return _feed_listing(lateral=dialect == "postgresql")
     if shape.favorited:
         keys = select(
             favorite.c.article_id.label("id"), favorite.c.article_created_at.label("created_at")
@@ -233,20 +234,46 @@ def _listing(shape: _Shape) -> _Listing:
     return _Listing(keys, newest_first, None if narrowed else total)
 
 
-def _feed_listing() -> _Listing:
-    """The followed authors' articles; their total is the sum of those authors' counters."""
+def _feed_listing(*, lateral: bool) -> _Listing:
+    """The followed authors' articles; their total is the sum of those authors' counters.
+
+    On PostgreSQL, each followed author's newest ``offset + limit`` from their index
+    ``(author_id, created_at, id)`` (a LATERAL join), merged: O(followed x page), whoever is
+    followed. Walking every article newest first and probing the follows, PostgreSQL's own
+    choice, stops after the page only when the followed authors write often: following one
+    quiet author took 2.5 s at 1M articles. SQLite and MariaDB have no LATERAL; they read the
+    followed authors' articles through the same index and sort those.
+    """
     followed = select(follow.c.followee_id).where(follow.c.follower_id == VIEWER_ID)
-    keys = select(article.c.id, article.c.created_at).where(article.c.author_id.in_(followed))
     their_articles = select(func.sum(user_account.c.articles_count)).where(
         user_account.c.id.in_(followed)
     )
-    return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
+    if not lateral:
+        keys = select(article.c.id, article.c.created_at).where(article.c.author_id.in_(followed))
+        return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
+    newest = (
+        select(article.c.id, article.c.created_at)
+        .where(article.c.author_id == follow.c.followee_id)
+        .order_by(*_NEWEST_FIRST)
+        .limit(_LIMIT + _OFFSET)
+        .lateral("newest")
+    )
+    keys = (
+        select(newest.c.id, newest.c.created_at)
+        .select_from(follow.join(newest, true()))
+        .where(follow.c.follower_id == VIEWER_ID)
+    )
+    return _Listing(
+        keys, (newest.c.created_at.desc(), newest.c.id.desc()), _counter(their_articles)
+    )
 
 
 @functools.cache
-def _page_statements(shape: _Shape, signed_in: bool) -> tuple[Select[Any], Select[Any]]:
+def _page_statements(
+    shape: _Shape, signed_in: bool, dialect: str
+) -> tuple[Select[Any], Select[Any]]:
     """The page (its total riding along), and the total alone for a page past the end."""
-    listing = _listing(shape)
+    listing = _listing(shape, dialect)
     keys, total = listing.keys, listing.total
     if total is None:  # no counter covers it: count the matches, a window before LIMIT
         keys = keys.add_columns(func.count().over().label("matches"))
@@ -447,7 +474,8 @@ class SqlArticles:
         limit: int,
         offset: int,
     ) -> Page[ArticleSummary]:
-        query, counted = _page_statements(shape, viewer_id is not None)
+        dialect = self._connection.dialect.name
+        query, counted = _page_statements(shape, viewer_id is not None, dialect)
         if viewer_id is not None:
             parameters["viewer_id"] = viewer_id
         paged = {**parameters, "page_limit": limit, "page_offset": offset}
