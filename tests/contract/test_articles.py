@@ -452,6 +452,36 @@ async def test_feed_lists_articles_by_followed_users(storage: Storage) -> None:
     assert (_slugs(second_page), second_page.total) == ([first.slug], 3)
 
 
+async def test_every_page_of_a_feed_is_its_slice_of_the_followed_authors_articles(
+    storage: Storage,
+) -> None:
+    """A prolific author, a quiet one and one with nothing, articles sharing timestamps: a
+    store that reads each author only as deep as the page reaches must still find every
+    article of the page, in order, at every offset."""
+    viewer, prolific, quiet, silent, stranger = [await factories.user(storage) for _ in range(5)]
+    for followee in (prolific, quiet, silent):
+        await factories.follow(storage, follower=viewer, followee=followee)
+    start = factories.moment()
+    moments = [start + timedelta(seconds=n // 3) for n in range(24)]  # three at each second
+    written: list[tuple[datetime, int, str]] = []
+    for number, moment in enumerate(moments):
+        author = quiet if number % 8 == 0 else stranger if number % 5 == 0 else prolific
+        article = await factories.article(storage, author=author, created_at=moment)
+        if author is not stranger:
+            written.append((article.created_at, article.id, article.slug))
+    expected = [slug for _, _, slug in sorted(written, reverse=True)]
+
+    pages = {}
+    async with storage.unit_of_work() as uow:
+        for limit in (1, 2, 5, 7):
+            for offset in range(len(expected) + 2):
+                page = await uow.articles.feed(viewer_id=viewer.id, limit=limit, offset=offset)
+                pages[limit, offset] = (_slugs(page), page.total)
+
+    for (limit, offset), got in pages.items():
+        assert got == (expected[offset : offset + limit], len(expected)), (limit, offset)
+
+
 async def test_feed_of_someone_following_nobody_is_empty(storage: Storage) -> None:
     viewer = await factories.user(storage)
     jake = await factories.user(storage)

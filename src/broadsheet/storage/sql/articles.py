@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    and_,
     bindparam,
     delete,
     exists,
@@ -135,6 +136,10 @@ _TAG: BindParameter[str] = bindparam("tag")
 _AUTHOR_KEY: BindParameter[str] = bindparam("author_key")
 _LIMIT = bindparam("page_limit", type_=Integer)
 _OFFSET = bindparam("page_offset", type_=Integer)
+# The feed: how deep into each followed author's articles a page reaches (offset + limit),
+# and that less one, as separate values (MariaDB takes no arithmetic in LIMIT or OFFSET).
+_DEPTH = bindparam("feed_depth", type_=Integer)
+_DEPTH_LAST = bindparam("feed_depth_last", type_=Integer)
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _SLUG: BindParameter[str] = bindparam("slug")
 
@@ -237,35 +242,57 @@ def _listing(shape: _Shape, dialect: str) -> _Listing:
 def _feed_listing(*, lateral: bool) -> _Listing:
     """The followed authors' articles; their total is the sum of those authors' counters.
 
-    On PostgreSQL, each followed author's newest ``offset + limit`` from their index
-    ``(author_id, created_at, id)`` (a LATERAL join), merged: O(followed x page), whoever is
-    followed. Walking every article newest first and probing the follows, PostgreSQL's own
-    choice, stops after the page only when the followed authors write often: following one
-    quiet author took 2.5 s at 1M articles. SQLite and MariaDB have no LATERAL; they read the
-    followed authors' articles through the same index and sort those.
+    A page of the feed holds only articles among their author's newest ``offset + limit``
+    (the *depth*), so each followed author is read from their index ``(author_id,
+    created_at, id)`` that deep, and the page is sorted from those: O(followed x depth),
+    whoever is followed. (Walking every article newest first and probing the follows,
+    PostgreSQL's own choice for ``author_id IN (followed)``, stops after the page only when
+    the followed authors write often: following one quiet author took 2.5 s at 1M articles.
+    SQLite and MariaDB instead read and sort every article of the followed authors.)
+
+    PostgreSQL reads each author's newest through a LATERAL join. SQLite and MariaDB have no
+    LATERAL: correlated subqueries find each author's ``depth``-th newest ``created_at``,
+    and the join takes that author's articles from there on, a range of the same index.
     """
     followed = select(follow.c.followee_id).where(follow.c.follower_id == VIEWER_ID)
     their_articles = select(func.sum(user_account.c.articles_count)).where(
         user_account.c.id.in_(followed)
     )
-    if not lateral:
-        keys = select(article.c.id, article.c.created_at).where(article.c.author_id.in_(followed))
-        return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
-    newest = (
-        select(article.c.id, article.c.created_at)
-        .where(article.c.author_id == follow.c.followee_id)
-        .order_by(*_NEWEST_FIRST)
-        .limit(_LIMIT + _OFFSET)
-        .lateral("newest")
+    if lateral:
+        newest = (
+            select(article.c.id, article.c.created_at)
+            .where(article.c.author_id == follow.c.followee_id)
+            .order_by(*_NEWEST_FIRST)
+            .limit(_DEPTH)
+            .lateral("newest")
+        )
+        keys = (
+            select(newest.c.id, newest.c.created_at)
+            .select_from(follow.join(newest, true()))
+            .where(follow.c.follower_id == VIEWER_ID)
+        )
+        newest_first = (newest.c.created_at.desc(), newest.c.id.desc())
+        return _Listing(keys, newest_first, _counter(their_articles))
+    older, oldest = article.alias("older"), article.alias("oldest")
+    deepest = select(older.c.created_at).where(older.c.author_id == follow.c.followee_id)
+    since = func.coalesce(
+        deepest.order_by(older.c.created_at.desc(), older.c.id.desc())
+        .limit(1)
+        .offset(_DEPTH_LAST)
+        .scalar_subquery(),
+        # An author with fewer articles than the depth: all of them.
+        select(func.min(oldest.c.created_at))
+        .where(oldest.c.author_id == follow.c.followee_id)
+        .scalar_subquery(),
     )
+    # The bound depends on the follow row alone, so it bounds the index range of each author.
+    recent = and_(article.c.author_id == follow.c.followee_id, article.c.created_at >= since)
     keys = (
-        select(newest.c.id, newest.c.created_at)
-        .select_from(follow.join(newest, true()))
+        select(article.c.id, article.c.created_at)
+        .select_from(follow.join(article, recent))
         .where(follow.c.follower_id == VIEWER_ID)
     )
-    return _Listing(
-        keys, (newest.c.created_at.desc(), newest.c.id.desc()), _counter(their_articles)
-    )
+    return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
 
 
 @functools.cache
@@ -464,7 +491,9 @@ class SqlArticles:
         return await self._page(_Shape.of(filters), _parameters(filters), viewer_id, limit, offset)
 
     async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
-        return await self._page(_Shape(feed=True), {}, viewer_id, limit, offset)
+        depth = min(offset + limit, rules.MAX_ID)
+        parameters = {"feed_depth": depth, "feed_depth_last": depth - 1}
+        return await self._page(_Shape(feed=True), parameters, viewer_id, limit, offset)
 
     async def _page(
         self,
