@@ -49,6 +49,15 @@ def database_processes(backend: str, database: str) -> list[psutil.Process]:
     return found
 
 
+def redis_processes() -> list[psutil.Process]:
+    """Redis, when the cached server uses it: its work for the cache hits is the run's."""
+    return [
+        process
+        for process in psutil.process_iter(["name"])
+        if (process.info["name"] or "").startswith("redis-server")
+    ]
+
+
 @dataclass
 class Usage:
     """One scenario's CPU (seconds) and memory (bytes)."""

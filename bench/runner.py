@@ -506,6 +506,7 @@ def _ours(
         return {
             **{name: server.processes() for name, server in servers.items()},
             "database": monitor.database_processes(database.backend, database.name),
+            "redis": monitor.redis_processes() if "cached" in servers else [],
             "wrk": [wrk],
         }
 
