@@ -174,6 +174,8 @@ def connection_options(settings: Settings) -> ConnectionOptions:
         statement_timeout=settings.db_statement_timeout_seconds,
         sqlite_busy_timeout=settings.sqlite_busy_timeout_seconds,
         pool_timeout=settings.db_pool_timeout_seconds,
+        pool_size=settings.db_pool_size,
+        pool_overflow=settings.db_pool_overflow,
         server_selection_timeout=settings.mongo_server_selection_timeout_seconds,
         tally_queries=settings.server_timing,
     )

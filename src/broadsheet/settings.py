@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     db_pool_timeout_seconds: float = Field(
         default=5, gt=0, description="SQL: waiting for a free connection in the pool."
     )
+    # SQLAlchemy's default (5) kept fewer connections than a worker serves requests at once
+    # under load, and closes a connection over the kept number when it comes back: on
+    # PostgreSQL every such request opened a connection (a new server process) of its own.
+    db_pool_size: int = Field(
+        default=12, ge=1, description="SQL: connections each worker keeps open."
+    )
+    db_pool_overflow: int = Field(
+        default=4,
+        ge=0,
+        description="SQL: connections opened for a burst beyond those, then closed.",
+    )
     mongo_server_selection_timeout_seconds: float = Field(
         default=5, gt=0, description="MongoDB: finding a server to send a command to."
     )

@@ -20,6 +20,8 @@ class ConnectionOptions:
     statement_timeout: float = 15
     sqlite_busy_timeout: float = 5  # SQLite's wait for the write lock, per attempt
     pool_timeout: float = 5  # SQL: waiting for a free pooled connection
+    pool_size: int = 12  # SQL: connections kept open (per process)
+    pool_overflow: int = 4  # SQL: opened beyond those for a burst, closed after
     server_selection_timeout: float = 5  # MongoDB
     # Add each statement or command, and its time, to the request's tally (Server-Timing).
     # Off, no hook is registered: it costs nothing.

@@ -142,6 +142,8 @@ def _engine_options(url: URL, options: ConnectionOptions) -> dict[str, Any]:
         }
     if not (backend == "sqlite" and url.database in {None, "", ":memory:"}):
         engine["pool_timeout"] = options.pool_timeout
+        engine["pool_size"] = options.pool_size
+        engine["max_overflow"] = options.pool_overflow
     return engine
 
 
