@@ -17,7 +17,7 @@ from broadsheet.storage.sql.bulk import SqlBulkLoader
 from broadsheet.storage.sql.dialects import insert_if_absent
 from broadsheet.storage.sql.revocations import SqlTokenRevocations
 from broadsheet.storage.sql.tally import tally_statements
-from broadsheet.storage.sql.uow import READ_ONLY, SqlUnitOfWork
+from broadsheet.storage.sql.uow import READ_ONLY, SqlUnitOfWork, WriterQueue
 from broadsheet.storage.sql.urls import async_url
 
 __all__ = ["SqlStorage", "SqlUnitOfWork"]
@@ -44,15 +44,17 @@ class SqlStorage:
             )
         except (exc.ArgumentError, exc.NoSuchModuleError, ValueError) as error:
             raise InvalidDatabaseUrl(f"DATABASE_URL is not usable: {error}") from None
+        self._writers: WriterQueue | None = None
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine, busy_timeout=options.sqlite_busy_timeout)
+            self._writers = WriterQueue(timeout=options.sqlite_busy_timeout)
         if self.engine.dialect.name == "mysql":
             _limit_mariadb_statements(self.engine, seconds=options.statement_timeout)
         if options.tally_queries:
             tally_statements(self.engine)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self._writers)
 
     def token_revocations(self) -> SqlTokenRevocations:
         return SqlTokenRevocations(self.engine)
