@@ -4,6 +4,7 @@ load and leaves none of it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,24 +18,36 @@ from tests import databases
 from tests.sql.test_migrations import _differences
 
 
-async def test_after_a_load_the_schema_is_the_declared_one(sql_url: str) -> None:
-    storage = SqlStorage(sql_url)
+@pytest.fixture
+async def storage(sql_url: str) -> AsyncIterator[SqlStorage]:
+    """An empty store, emptied again after the test."""
+    store = SqlStorage(sql_url)
+    await databases.empty(store)
+    try:
+        yield store
+    finally:
+        await databases.empty(store)
+        await store.close()
+
+
+async def _load_a_small_site(storage: SqlStorage) -> None:
     hasher = Argon2Hasher(time_cost=1, memory_kib=1024, concurrency=1)
     site = Site(Plan.of(articles=30), seed=1, now=datetime.now(UTC), chunk=8)
     site.count(lambda _: None)
     try:
-        await databases.empty(storage)
         async with storage.bulk_loader() as loader:
             await seed(loader, hasher, site, lambda _: None)
-        async with storage.engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-        async with storage.engine.begin() as connection:  # the foreign keys cascade again
-            await connection.execute(tables.user_account.delete())
-            left = await connection.scalar(select(func.count()).select_from(tables.favorite))
     finally:
         hasher.close()
-        await databases.empty(storage)
-        await storage.close()
+
+
+async def test_after_a_load_the_schema_is_the_declared_one(storage: SqlStorage) -> None:
+    await _load_a_small_site(storage)
+    async with storage.engine.connect() as connection:
+        differences = await connection.run_sync(_differences)
+    async with storage.engine.begin() as connection:  # the foreign keys cascade again
+        await connection.execute(tables.user_account.delete())
+        left = await connection.scalar(select(func.count()).select_from(tables.favorite))
 
     assert differences == []
     assert left == 0
@@ -84,24 +97,13 @@ PLANNER_STATISTICS = {
 
 
 async def test_a_load_leaves_the_planner_statistics_of_what_it_loaded(
-    backend: str, sql_url: str
+    backend: str, storage: SqlStorage
 ) -> None:
-    storage = SqlStorage(sql_url)
-    hasher = Argon2Hasher(time_cost=1, memory_kib=1024, concurrency=1)
-    site = Site(Plan.of(articles=30), seed=1, now=datetime.now(UTC), chunk=8)
-    site.count(lambda _: None)
-    try:
-        await databases.empty(storage)
-        if backend == "postgresql":  # forget any earlier test's ANALYZE of this database
-            async with storage.engine.connect() as connection:
-                await connection.execute(text("SELECT pg_stat_reset()"))
-        async with storage.bulk_loader() as loader:
-            await seed(loader, hasher, site, lambda _: None)
+    if backend == "postgresql":  # forget any earlier test's ANALYZE of this database
         async with storage.engine.connect() as connection:
-            fresh = await connection.scalar(text(PLANNER_STATISTICS[backend]))
-    finally:
-        hasher.close()
-        await databases.empty(storage)
-        await storage.close()
+            await connection.execute(text("SELECT pg_stat_reset()"))
+    await _load_a_small_site(storage)
+    async with storage.engine.connect() as connection:
+        fresh = await connection.scalar(text(PLANNER_STATISTICS[backend]))
 
     assert fresh
