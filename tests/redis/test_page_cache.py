@@ -168,6 +168,19 @@ async def test_only_successful_answers_are_kept(workers: list[httpx.AsyncClient]
     assert ok(found)["profile"]["username"] == "nobody"
 
 
+async def test_an_answer_over_the_size_limit_is_neither_kept_nor_said_to_be(
+    workers: list[httpx.AsyncClient], site: tuple[Account, Account, str]
+) -> None:
+    first, second = workers
+    jake, _, _ = site
+    long = await create_article(first, jake, "Long", body="\U0001f409" * 200_000)  # ~800 KB
+    answers = [await client.get(f"/articles/{long['slug']}") for client in (first, second)]
+
+    assert [ok(answer)["article"]["body"] == long["body"] for answer in answers] == [True, True]
+    assert len(answers[0].content) > 512 * 1024
+    assert all("cache-status" not in answer.headers for answer in answers)
+
+
 async def test_feeds_and_the_current_user_are_never_kept(
     workers: list[httpx.AsyncClient], site: tuple[Account, Account, str]
 ) -> None:

@@ -65,24 +65,25 @@ class AnonymousReadCache:
         if body is not None:
             await _send_json(send, body)
             return
-        start: Message | None = None
+        kept = False  # this answer is one to keep: a 200 JSON small enough, by its length
         chunks: list[bytes] = []
-        size = 0
 
         async def keeping(message: Message) -> None:
-            nonlocal start, size
+            nonlocal kept
             if message["type"] == "http.response.start":
                 headers = Headers(raw=message["headers"])
-                if message["status"] == 200 and headers.get("content-type") == "application/json":
-                    start = message
+                length = headers.get("content-length", "")
+                kept = (
+                    message["status"] == 200
+                    and headers.get("content-type") == "application/json"
+                    and length.isdigit()
+                    and int(length) <= MAX_BODY_BYTES
+                )
+                if kept:
                     MutableHeaders(scope=message)["Cache-Status"] = "broadsheet; fwd=miss; stored"
-            elif message["type"] == "http.response.body" and start is not None:
+            elif message["type"] == "http.response.body" and kept:
                 chunks.append(message.get("body", b""))
-                size += len(chunks[-1])
-                if size > MAX_BODY_BYTES:
-                    start = None
-                    chunks.clear()
-                elif not message.get("more_body", False):
+                if not message.get("more_body", False):
                     await pages.keep(generation, key, b"".join(chunks))
             await send(message)
 
