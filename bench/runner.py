@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _environment(database_url: str) -> dict[str, str]:
+def server_environment(database_url: str) -> dict[str, str]:
     """As a user runs Broadsheet: defaults, but for what the benchmark must fix."""
     env = {
         name: value
@@ -193,7 +193,7 @@ def _environment(database_url: str) -> dict[str, str]:
     return env
 
 
-def _step(command: list[str], env: dict[str, str], log: Path) -> float:
+def broadsheet_step(command: list[str], env: dict[str, str], log: Path) -> float:
     """Run a ``broadsheet`` command to completion; its seconds."""
     started = time.monotonic()
     with log.open("ab") as output:
@@ -211,15 +211,15 @@ def run(backend: str, articles: int, options: argparse.Namespace, wrk: str) -> d
         workdir = Path(scratch)
         database = databases.create(backend, workdir)
         try:
-            env = _environment(database.url)
+            env = server_environment(database.url)
             setup_log = workdir / "setup.log"
             say(f"{label} database {database.name}: db upgrade")
-            upgrade = _step([str(BROADSHEET), "db", "upgrade"], env, setup_log)
+            upgrade = broadsheet_step([str(BROADSHEET), "db", "upgrade"], env, setup_log)
             say(f"{label} seed --articles {articles}")
             seed_command = [str(BROADSHEET), "seed", "--articles", str(articles)]
             if options.users is not None:
                 seed_command += ["--users", str(options.users)]
-            seed = _step(seed_command, env, setup_log)
+            seed = broadsheet_step(seed_command, env, setup_log)
             say(f"{label} seeded in {seed:.1f} s; starting the servers")
             broadsheet = Server(
                 "broadsheet serve",
