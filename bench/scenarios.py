@@ -14,11 +14,14 @@ from typing import Literal
 from urllib.parse import quote
 
 from bench import api
+from broadsheet.seed import PLACES
 
 READER = "ada"  # the seeded first user: favoriter and feed reader
 READER_EMAIL = "ada@example.com"
 DEMO_PASSWORD = "broadsheet-demo"
 WRITERS = 4  # bench users registered for the write scenarios
+# What the search scenario looks for: a place the seeder names in about 1% of the articles.
+SEARCHED = PLACES[10]
 
 Auth = Literal["none", "reader", "writers"]
 # "cached": a second ``broadsheet serve`` with Redis, so the anonymous read cache is on.
@@ -31,7 +34,7 @@ class Scenario:
     key: str
     title: str
     method: str
-    path: str  # formatted with the targets: {tag} {author} {slug} {comment_slug} {reader}
+    path: str  # formatted with the targets: {tag} {author} {slug} {comment_slug} {reader} {place}
     script: str = "read"  # bench/wrk/<script>.lua
     auth: Auth = "none"
     body: str | None = None
@@ -64,6 +67,17 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("profile", "a profile", "GET", "/api/profiles/{author}",
              ceiling="ceiling-article", versus_static=True),
     Scenario("current-user", "the current user", "GET", "/api/user", auth="reader",
+             ceiling="ceiling-article"),
+    # Beyond RealWorld (docs/api.md): search, analytics and the follow graph.
+    Scenario("search", "search", "GET", "/api/search?q={place}", ceiling="ceiling-list"),
+    Scenario("tag-trends", "tag trends", "GET", "/api/analytics/tags", ceiling="ceiling-tags"),
+    Scenario("trending", "trending articles", "GET", "/api/analytics/trending",
+             ceiling="ceiling-list"),
+    Scenario("author-stats", "an author's stats", "GET", "/api/profiles/{author}/stats",
+             ceiling="ceiling-article"),
+    Scenario("suggestions", "whom to follow", "GET", "/api/user/suggestions", auth="reader",
+             ceiling="ceiling-article"),
+    Scenario("path", "a follow path", "GET", "/api/profiles/{reader}/path?to={author}",
              ceiling="ceiling-article"),
     # The hot anonymous reads again, on the server with the cache (bench/run --redis URL).
     Scenario("list-cached", "list, anonymous, cached", "GET", "/api/articles", server="cached",
@@ -149,6 +163,7 @@ class Targets:
 
     def path(self, scenario: Scenario) -> str:
         return scenario.path.format(
+            place=quote(SEARCHED, safe=""),
             tag=quote(self.tag, safe=""),
             author=quote(self.author, safe=""),
             slug=self.slug,

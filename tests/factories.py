@@ -104,5 +104,5 @@ async def follow(storage: Storage, *, follower: User, followee: User) -> None:
 
 async def favorite(storage: Storage, *, user: User, article: Article) -> None:
     async with storage.unit_of_work() as uow:
-        await uow.favorites.add(user_id=user.id, article_id=article.id)
+        await uow.favorites.add(user_id=user.id, article_id=article.id, at=later())
         await uow.commit()

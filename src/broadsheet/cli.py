@@ -29,10 +29,11 @@ from rich.text import Text
 from sqlalchemy.engine import make_url
 
 from broadsheet import bootstrap
-from broadsheet.domain.errors import StoreNotReady, StoreUnavailable
-from broadsheet.domain.models import Finding
+from broadsheet.domain.errors import Invalid, NotFound, StoreNotReady, StoreUnavailable
+from broadsheet.domain.models import Finding, Role
 from broadsheet.domain.ports import Storage
 from broadsheet.seed import DEMO_PASSWORD, NAMES, Plan, Site, has_content, seed
+from broadsheet.services import moderation
 from broadsheet.settings import Settings
 from broadsheet.storage import InvalidDatabaseUrl, open_storage
 from broadsheet.storage.sql import SqlStorage
@@ -45,6 +46,8 @@ db = typer.Typer(
     help="Database schema: upgrade, downgrade, show the current revision.", no_args_is_help=True
 )
 app.add_typer(db, name="db")
+users_app = typer.Typer(help="Accounts: staff roles.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -196,6 +199,29 @@ def check_command(
     elif any(not finding.repaired for finding in findings):
         typer.echo(f"{len(findings)} found; run `broadsheet db check --repair` to fix them.")
         raise typer.Exit(code=1)
+
+
+@users_app.command("grant")
+def grant_command(
+    username: Annotated[str, typer.Argument(help="Whose role.")],
+    role: Annotated[str, typer.Argument(help="admin, moderator, or none (takes it away).")],
+) -> None:
+    """Give a user a staff role (or take it away); recorded in the audit log."""
+    settings = _settings()
+
+    async def granted(storage: Storage) -> Role | None:
+        return await moderation.grant(
+            storage.unit_of_work(), clock=bootstrap.SystemClock(), username=username, role=role
+        )
+
+    try:
+        given = _run(settings, _with_storage(settings, granted))
+    except Invalid as error:
+        raise _fail("; ".join(f"{f}: {', '.join(r)}" for f, r in error.problems.items())) from None
+    except NotFound:
+        raise _fail(f"no user is named {username!r}") from None
+    article = "an" if given is Role.ADMIN else "a"
+    typer.echo(f"{username} is now {f'{article} {given.value}' if given else 'without a role'}.")
 
 
 async def _checked(settings: Settings, *, repair: bool) -> list[Finding]:

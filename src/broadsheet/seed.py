@@ -32,6 +32,7 @@ Proportions, for A articles and U users (``max(12, A / 10)`` unless given):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 from bisect import bisect
@@ -69,6 +70,24 @@ WORDS = [
     "atomic", "isolation", "snapshot", "log", "checkpoint",
 ]  # fmt: skip
 _GLUE = ["the", "a", "of", "and", "to", "in", "is", "that", "with", "for", "on", "when", "every"]
+
+# Words that make search realistic: WORDS are in almost every article, so each body also
+# names a place, drawn from PLACES with Zipf's law (rank r about as often as 1/r): a few
+# places in thousands of articles, most in a handful, as names are in real writing.
+PLACE_COUNT = 20_000
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"] + ["th", "ch", "sh", "qu"]
+
+
+def _places() -> list[str]:
+    rng = random.Random("places")  # the same words for every seed: tests name them
+    names: dict[str, None] = {}
+    while len(names) < PLACE_COUNT:
+        names["".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4))) + rng.choice("nrsl")] = None
+    return list(names)
+
+
+PLACES = _places()
+_PLACE_WEIGHTS = list(itertools.accumulate(1 / rank for rank in range(1, PLACE_COUNT + 1)))
 
 CHUNK = 2_000  # articles generated and written at once
 USER_CHUNK = 10_000
@@ -236,9 +255,13 @@ class Site:
                 favorites_count=len(shape.fans),
             )
             chunk.articles.append(article)
+            # Each favorite at some moment between the article's publication and now.
             chunk.favorites.extend(
                 FavoriteRecord(
-                    user_id=fan + 1, article_id=article.id, article_created_at=created_at
+                    user_id=fan + 1,
+                    article_id=article.id,
+                    article_created_at=created_at,
+                    favorited_at=rules.timestamp(created_at + (self._end - created_at) * draw()),
                 )
                 for fan in shape.fans
             )
@@ -339,6 +362,8 @@ class _Prose:
         elif extra < 0.4:
             column, table, key = (WORDS[int(draw() * words)] for _ in range(3))
             parts.insert(2, f"```sql\nSELECT {column} FROM {table} WHERE {key} = 1;\n```")
+        place = bisect(_PLACE_WEIGHTS, draw() * _PLACE_WEIGHTS[-1])
+        parts.append(f"Field notes from {PLACES[min(place, PLACE_COUNT - 1)].capitalize()}.")
         return "\n\n".join(parts)
 
 

@@ -134,8 +134,8 @@ def _leave_a_dangling_favorite(url: str) -> None:
             "VALUES ('ann', 'ann', 'ann@example.com', 'h')"
         )
         raw.execute(
-            "INSERT INTO favorite (user_id, article_id, article_created_at) "
-            "VALUES (1, 424242, '2026-12-01 12:00:00')"
+            "INSERT INTO favorite (user_id, article_id, article_created_at, favorited_at) "
+            "VALUES (1, 424242, '2026-12-01 12:00:00', '2026-12-01 12:00:00')"
         )
     raw.close()
 
@@ -218,3 +218,31 @@ def test_serve_falls_back_to_asyncio_and_h11_where_they_are_missing(
     invoke("serve")
 
     assert (started[0]["loop"], started[0]["http"]) == ("asyncio", "h11")
+
+
+async def _role_of(url: str, username: str) -> str | None:
+    storage = open_storage(url)
+    try:
+        async with storage.unit_of_work() as uow:
+            user = await uow.users.get_by_username(username)
+    finally:
+        await storage.close()
+    assert user is not None
+    return None if user.role is None else user.role.value
+
+
+def test_users_grant_gives_and_takes_a_role(database: str) -> None:
+    invoke("db", "upgrade")
+    invoke("seed", "--articles", "3", "--users", "12")
+
+    assert "ada is now an admin." in invoke("users", "grant", "ada", "admin")
+    assert "ada is now a moderator." in invoke("users", "grant", "ada", "moderator")
+    assert asyncio.run(_role_of(database, "ada")) == "moderator"
+    assert "ada is now without a role." in invoke("users", "grant", "ada", "none")
+    assert asyncio.run(_role_of(database, "ada")) is None
+
+    unknown = runner.invoke(app, ["users", "grant", "nobody", "admin"])
+    bad_role = runner.invoke(app, ["users", "grant", "ada", "king"])
+    assert (unknown.exit_code, bad_role.exit_code) == (2, 2)
+    assert "no user is named 'nobody'" in unknown.output
+    assert "role: must be one of: admin, moderator, none" in bad_role.output

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from broadsheet.domain import search
 from broadsheet.domain.errors import StoreNotReady
 from broadsheet.domain.models import (
     ArticleFilter,
@@ -146,6 +147,25 @@ async def test_tags_rank_and_filter_as_generated(storage: Storage, seeded: _Gene
         page = await _find(storage, ArticleFilter(tag=tag))
         assert [i.slug for i in page.items] == seeded.slugs(ids), tag
         assert page.total == len(ids)
+
+
+async def test_every_loaded_article_is_found_by_its_words(
+    storage: Storage, seeded: _Generated
+) -> None:
+    """The loader writes the search index too: each title's words find exactly the articles
+    whose search terms match them (the domain's own reference, ``search.matches``)."""
+    for article in list(seeded.articles.values())[:8]:
+        query = search.parse(article.title)
+        expected = {
+            a.slug
+            for a in seeded.articles.values()
+            if search.matches(query, search.document_terms(a.title, a.description, a.body))
+        }
+        async with storage.unit_of_work() as uow:
+            page = await uow.articles.search(query, viewer_id=None, limit=EVERYTHING, offset=0)
+        assert {item.slug for item in page.items} == expected, article.title
+        assert article.slug in expected
+        assert page.total == len(expected)
 
 
 async def test_feeds_follows_and_favorited_flags_are_each_users(

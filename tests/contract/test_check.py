@@ -42,14 +42,14 @@ async def _dangling(storage: Storage, user: User) -> None:
                 id=number, article_id=GONE_ARTICLE, author_id=user.id, body=body,
                 created_at=now, updated_at=now,
             )  # fmt: skip
-        state.favorites.add((user.id, GONE_ARTICLE))
+        state.favorites[(user.id, GONE_ARTICLE)] = factories.later()
         state.follows.add((user.id, GONE_USER))
     elif isinstance(storage, MongoStorage):
         db = storage.database
         await db.comments.insert_many(
             [{"_id": GONE_ARTICLE + n, **row} for n, row in enumerate(comments)]
         )
-        await db.favorites.insert_one({**pair, "article_created_at": now})
+        await db.favorites.insert_one({**pair, "article_created_at": now, "favorited_at": now})
         await db.follows.insert_one(follows)
     else:
         assert isinstance(storage, SqlStorage)
@@ -65,7 +65,10 @@ async def _dangling(storage: Storage, user: User) -> None:
                         "updated_at) VALUES (?, ?, ?, ?, ?)",
                         (row["article_id"], row["author_id"], row["body"], stamp, stamp),
                     )
-                raw.execute("INSERT INTO favorite VALUES (?, ?, ?)", (user.id, GONE_ARTICLE, stamp))
+                raw.execute(
+                    "INSERT INTO favorite VALUES (?, ?, ?, ?)",
+                    (user.id, GONE_ARTICLE, stamp, stamp),
+                )
                 raw.execute("INSERT INTO follow VALUES (?, ?)", (user.id, GONE_USER))
             raw.close()
         else:
@@ -77,7 +80,9 @@ async def _dangling(storage: Storage, user: User) -> None:
                 await connection.execute(text(off))
                 await connection.execute(insert(comment), comments)
                 await connection.execute(
-                    insert(favorite).values({**pair, "article_created_at": now})
+                    insert(favorite).values(
+                        {**pair, "article_created_at": now, "favorited_at": now}
+                    )
                 )
                 await connection.execute(insert(follow).values(follows))
 

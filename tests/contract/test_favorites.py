@@ -27,7 +27,7 @@ async def test_favorite_marks_the_article_for_that_user_only(storage: Storage) -
     other = await factories.article(storage, author=jake)
 
     async with storage.unit_of_work() as uow:
-        await uow.favorites.add(user_id=fan.id, article_id=article.id)
+        await uow.favorites.add(user_id=fan.id, article_id=article.id, at=factories.later())
         await uow.commit()
 
     assert await _favorite_state(storage, article, fan) == (True, 1)
@@ -41,8 +41,8 @@ async def test_favoriting_twice_counts_once(storage: Storage) -> None:
     article = await factories.article(storage, author=jake)
 
     async with storage.unit_of_work() as uow:
-        await uow.favorites.add(user_id=fan.id, article_id=article.id)
-        await uow.favorites.add(user_id=fan.id, article_id=article.id)
+        await uow.favorites.add(user_id=fan.id, article_id=article.id, at=factories.later())
+        await uow.favorites.add(user_id=fan.id, article_id=article.id, at=factories.later())
         await uow.commit()
     await factories.favorite(storage, user=fan, article=article)
 
@@ -109,7 +109,7 @@ async def test_a_favorite_of_an_article_gone_meanwhile_is_not_kept(storage: Stor
 
     async def favorite_late() -> None:
         async with storage.unit_of_work() as uow:
-            await uow.favorites.add(user_id=jake.id, article_id=article.id)
+            await uow.favorites.add(user_id=jake.id, article_id=article.id, at=factories.later())
             await uow.commit()
 
     with pytest.raises(NotFound) as refused:

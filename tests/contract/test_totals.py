@@ -95,8 +95,10 @@ async def test_totals_follow_creates_tag_edits_favorites_and_deletes(storage: St
     async with storage.unit_of_work() as uow:
         await uow.favorites.remove(user_id=ann.id, article_id=third.id)
         await uow.favorites.remove(user_id=ann.id, article_id=third.id)  # idempotent: once
-        await uow.favorites.add(user_id=bob.id, article_id=second.id)
-        await uow.favorites.add(user_id=bob.id, article_id=second.id)  # idempotent: once
+        await uow.favorites.add(user_id=bob.id, article_id=second.id, at=factories.later())
+        await uow.favorites.add(
+            user_id=bob.id, article_id=second.id, at=factories.later()
+        )  # idempotent: once
         await uow.commit()
 
     await _assert_totals(
@@ -144,7 +146,7 @@ async def test_a_rolled_back_write_changes_no_total(transactional_storage: Stora
                 created_at=factories.later(),
             )
         )
-        await uow.favorites.add(user_id=fan.id, article_id=kept.id)
+        await uow.favorites.add(user_id=fan.id, article_id=kept.id, at=factories.later())
         await uow.articles.delete(kept.id)
         # no commit: everything above is undone
 

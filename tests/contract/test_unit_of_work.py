@@ -54,7 +54,7 @@ async def test_changes_are_visible_inside_the_unit_of_work_before_commit(
                 created_at=factories.later(),
             )
         )
-        await uow.favorites.add(user_id=jake.id, article_id=article.id)
+        await uow.favorites.add(user_id=jake.id, article_id=article.id, at=factories.later())
 
         assert await uow.users.get_by_username("jake") == jake
         assert await uow.articles.get_by_slug("draft") == article
@@ -76,7 +76,7 @@ async def test_leaving_without_commit_discards_every_change(transactional_storag
         await uow.articles.update(
             article, ArticleChanges(slug="renamed", tags=("lost",)), updated_at=factories.later()
         )
-        await uow.favorites.add(user_id=jane.id, article_id=article.id)
+        await uow.favorites.add(user_id=jane.id, article_id=article.id, at=factories.later())
         await uow.comments.add(
             article_id=article.id, author_id=jane.id, body="lost", created_at=factories.later()
         )

@@ -5,7 +5,9 @@ follows two of them and favorited half) through the API into a new database, sen
 request with a command listener on the app's own client, and runs each list command it saw
 through ``explain`` (``executionStats``): the pipeline as sent, the plan's stages and index,
 and what was examined. Without a URL it starts SecantusDB for the run; the database is
-dropped at the end. ``tests/mongo/test_plans.py`` checks the same plans.
+dropped at the end. ``tests/mongo/test_plans.py`` checks the same plans. The analytics'
+pipelines (``ANALYTICS``) are printed after them, and checked by
+``tests/mongo/test_analytics.py``.
 
 What SecantusDB's ``explain`` gives: the plan of a pipeline's leading ``$match`` (COLLSCAN, or
 IXSCAN naming the index) and of a ``find``; not a ``$sort`` folded into the index scan (it
@@ -58,6 +60,12 @@ LISTS: list[tuple[str, str, bool, str | None]] = [
     ("signed in, all", "/articles?limit=20", True, "created_at_-1__id_-1"),
     ("popular tags", "/tags", False, "articles_count_-1__id_1"),
 ]  # fmt: skip
+# The same for the analytics (each one pipeline); the reading list is all in their window.
+ANALYTICS: list[tuple[str, str, bool, str | None]] = [
+    ("tag trends", "/analytics/tags", False, "created_at_-1__id_-1"),
+    ("trending", "/analytics/trending", True, "favorited_at_1_article_id_1_article_created_at_1"),
+    ("author stats", "/profiles/ann/stats", True, "username_key_1"),
+]
 # What a command's document carries besides the query itself.
 _DRIVER_FIELDS = {"$db", "lsid", "$clusterTime", "$readPreference", "txnNumber", "batchSize"}
 
@@ -168,11 +176,16 @@ def summary(command: dict[str, Any], explained: dict[str, Any]) -> list[str]:
 
 
 async def collect(
-    client: httpx.AsyncClient, commands: Commands, db: Database, reader: dict[str, str]
+    client: httpx.AsyncClient,
+    commands: Commands,
+    db: Database,
+    reader: dict[str, str],
+    requests: list[tuple[str, str, bool, str | None]] = LISTS,
 ) -> list[ListPlan]:
-    """Each list of ``LISTS`` requested once; its list commands and their explain."""
+    """Each of ``requests`` (the lists, unless told) sent once; its list commands and their
+    explain."""
     plans = []
-    for what, path, signed_in, expected_index in LISTS:
+    for what, path, signed_in, expected_index in requests:
         with commands.recording() as seen:
             response = await client.get(path, headers=reader if signed_in else {})
         assert response.status_code == 200, response.text
@@ -217,7 +230,7 @@ async def _main(server_url: str, *, as_json: bool) -> None:
     url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     try:
         async with seeded(url) as (http, commands, db, reader):
-            plans = await collect(http, commands, db, reader)
+            plans = await collect(http, commands, db, reader, [*LISTS, *ANALYTICS])
     finally:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server_url)
         await client.drop_database(name)

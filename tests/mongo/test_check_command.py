@@ -51,7 +51,9 @@ def test_a_counter_left_behind_is_reported_then_recounted(
                             "updated_at": now, "favorites_count": 0})  # fmt: skip
     db.totals.insert_one({"_id": "articles", "count": 1})
     # The article's $inc never happened (the user's did).
-    db.favorites.insert_one({"user_id": 1, "article_id": 7, "article_created_at": now})
+    db.favorites.insert_one(
+        {"user_id": 1, "article_id": 7, "article_created_at": now, "favorited_at": now}
+    )
 
     found = runner.invoke(app, ["db", "check"])
 

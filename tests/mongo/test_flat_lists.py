@@ -282,7 +282,7 @@ async def test_a_unit_of_work_reads_the_totals_its_own_writes_make(store: MongoS
             NewArticle(slug="fresh", title="Fresh", description="d", body="b",
                        tags=("new", "t"), author_id=ann.id, created_at=factories.later())
         )  # fmt: skip
-        await uow.favorites.add(user_id=ann.id, article_id=kept.id)
+        await uow.favorites.add(user_id=ann.id, article_id=kept.id, at=factories.later())
         inside = [
             (await uow.articles.find(f, viewer_id=None, limit=1, offset=0)).total for f in filters
         ]

@@ -34,6 +34,13 @@ class Boom(RuntimeError):
     """Raised on purpose in the middle of a use case."""
 
 
+class LaterClock:
+    """Each reading a moment later than the one before (the factories' clock)."""
+
+    def now(self) -> datetime:
+        return factories.later()
+
+
 @pytest.fixture(params=MONGO_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -92,7 +99,9 @@ async def test_a_favorite_whose_counter_update_fails_is_not_kept(
     monkeypatch.setattr(counters, "apply_to", fail_on_users)
 
     with pytest.raises(Boom):
-        await articles.favorite(store.unit_of_work(), slug=article.slug, viewer_id=reader.id)
+        await articles.favorite(
+            store.unit_of_work(), clock=LaterClock(), slug=article.slug, viewer_id=reader.id
+        )
 
     # the article's +1, the user's (which fails), the article's -1 on the way out
     assert moved == ["articles", "users", "articles"]
@@ -102,7 +111,9 @@ async def test_a_favorite_whose_counter_update_fails_is_not_kept(
     assert await _counter(db.users, reader.id, "favorites_count") == 0
 
     monkeypatch.undo()  # the same use case, unbroken, does keep every write
-    view = await articles.favorite(store.unit_of_work(), slug=article.slug, viewer_id=reader.id)
+    view = await articles.favorite(
+        store.unit_of_work(), clock=LaterClock(), slug=article.slug, viewer_id=reader.id
+    )
     assert (view.favorited, view.favorites_count) == (True, 1)
     assert await db.favorites.count_documents({}) == 1
     assert await _counter(db.users, reader.id, "favorites_count") == 1
@@ -136,7 +147,9 @@ async def test_an_article_whose_favorites_cannot_be_deleted_stays_whole(
     monkeypatch.setattr(AsyncCollection, "delete_many", delete_many)
 
     with pytest.raises(Boom):
-        await articles.delete(store.unit_of_work(), slug=article.slug, viewer_id=author.id)
+        await articles.delete(
+            store.unit_of_work(), clock=LaterClock(), slug=article.slug, viewer_id=author.id
+        )
 
     assert failed_on == ["favorites"]  # the article and its comments were deleted before
     db = store.database
@@ -188,6 +201,10 @@ async def test_migrations_are_recorded_and_idempotent(store: MongoStorage) -> No
         "0005_revoked_tokens",
         "0006_favorites_count_unbounded",
         "0007_flat_lists",
+        "0008_search_terms",
+        "0009_favorited_at",
+        "0010_tag_subscriptions",
+        "0011_roles_and_audit_log",
     ]
     assert [step_id for step_id, _ in migrations.STEPS] == steps
     assert await migrations.applied(db) == steps
@@ -396,7 +413,9 @@ async def test_writes_work_with_a_secondary_read_preference_in_the_url(
         author = await factories.user(store, username="author")
         reader = await factories.user(store, username="reader")
         article = await factories.article(store, author=author, title="Read anywhere")
-        await articles.favorite(store.unit_of_work(), viewer_id=reader.id, slug=article.slug)
+        await articles.favorite(
+            store.unit_of_work(), clock=LaterClock(), viewer_id=reader.id, slug=article.slug
+        )
         async with store.unit_of_work() as uow:
             view = await uow.articles.view(article.slug, viewer_id=reader.id)
     finally:

@@ -43,7 +43,7 @@ async def test_a_favorite_of_a_deleted_article(sql_storage: SqlStorage) -> None:
 
     async with sql_storage.unit_of_work() as uow:
         with pytest.raises(NotFound) as raised:
-            await uow.favorites.add(user_id=jake.id, article_id=GONE)
+            await uow.favorites.add(user_id=jake.id, article_id=GONE, at=factories.later())
 
     assert raised.value.what == "article"
 

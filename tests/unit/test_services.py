@@ -627,7 +627,7 @@ async def test_only_the_author_may_update_or_delete(store: MemoryStorage, clock:
     with pytest.raises(Forbidden, check=lambda e: e.what == "article"):
         await articles.update(uow(), clock=clock, slug=view.slug, viewer_id=jane.id, body="mine")
     with pytest.raises(Forbidden, check=lambda e: e.what == "article"):
-        await articles.delete(uow(), slug=view.slug, viewer_id=jane.id)
+        await articles.delete(uow(), clock=clock, slug=view.slug, viewer_id=jane.id)
     assert await articles.show(uow(), slug=view.slug, viewer_id=None) == view
 
 
@@ -638,7 +638,7 @@ async def test_not_found_comes_before_forbidden(store: MemoryStorage, clock: Fak
     with pytest.raises(NotFound, check=lambda e: e.what == "article"):
         await articles.update(uow(), clock=clock, slug="nothing", viewer_id=jane.id, body="b")
     with pytest.raises(NotFound, check=lambda e: e.what == "article"):
-        await articles.delete(uow(), slug="nothing", viewer_id=jane.id)
+        await articles.delete(uow(), clock=clock, slug="nothing", viewer_id=jane.id)
 
 
 async def test_delete_article(store: MemoryStorage, clock: FakeClock) -> None:
@@ -648,7 +648,7 @@ async def test_delete_article(store: MemoryStorage, clock: FakeClock) -> None:
         store.unit_of_work(), clock=clock, slug=view.slug, viewer_id=jake.id, body="c"
     )
 
-    await articles.delete(store.unit_of_work(), slug=view.slug, viewer_id=jake.id)
+    await articles.delete(store.unit_of_work(), clock=clock, slug=view.slug, viewer_id=jake.id)
 
     with pytest.raises(NotFound):
         await articles.show(store.unit_of_work(), slug=view.slug, viewer_id=None)
@@ -661,9 +661,9 @@ async def test_favorite_and_unfavorite(store: MemoryStorage, clock: FakeClock) -
     view = await _write(store, clock, jake)
     uow = store.unit_of_work
 
-    favorited = await articles.favorite(uow(), slug=view.slug, viewer_id=jane.id)
-    again = await articles.favorite(uow(), slug=view.slug, viewer_id=jane.id)
-    by_jake = await articles.favorite(uow(), slug=view.slug, viewer_id=jake.id)
+    favorited = await articles.favorite(uow(), clock=clock, slug=view.slug, viewer_id=jane.id)
+    again = await articles.favorite(uow(), clock=clock, slug=view.slug, viewer_id=jane.id)
+    by_jake = await articles.favorite(uow(), clock=clock, slug=view.slug, viewer_id=jake.id)
     unfavorited = await articles.unfavorite(uow(), slug=view.slug, viewer_id=jane.id)
     once_more = await articles.unfavorite(uow(), slug=view.slug, viewer_id=jane.id)
 
@@ -673,7 +673,7 @@ async def test_favorite_and_unfavorite(store: MemoryStorage, clock: FakeClock) -
     assert (unfavorited.favorited, unfavorited.favorites_count) == (False, 1)
     assert (once_more.favorited, once_more.favorites_count) == (False, 1)
     with pytest.raises(NotFound, check=lambda e: e.what == "article"):
-        await articles.favorite(uow(), slug="nothing", viewer_id=jane.id)
+        await articles.favorite(uow(), clock=clock, slug="nothing", viewer_id=jane.id)
 
 
 async def test_find_validates_paging_and_lists(store: MemoryStorage, clock: FakeClock) -> None:
@@ -764,21 +764,33 @@ async def test_delete_comment_rules(store: MemoryStorage, clock: FakeClock) -> N
     comment = await comments.add(uow(), clock=clock, slug=view.slug, viewer_id=jane.id, body="b")
 
     with pytest.raises(Forbidden, check=lambda e: e.what == "comment"):
-        await comments.delete(uow(), slug=view.slug, comment_id=comment.id, viewer_id=jake.id)
+        await comments.delete(
+            uow(), clock=clock, slug=view.slug, comment_id=comment.id, viewer_id=jake.id
+        )
     with pytest.raises(NotFound, check=lambda e: e.what == "comment"):
-        await comments.delete(uow(), slug=other.slug, comment_id=comment.id, viewer_id=jane.id)
+        await comments.delete(
+            uow(), clock=clock, slug=other.slug, comment_id=comment.id, viewer_id=jane.id
+        )
     with pytest.raises(NotFound, check=lambda e: e.what == "comment"):
-        await comments.delete(uow(), slug=view.slug, comment_id=comment.id + 1, viewer_id=jane.id)
+        await comments.delete(
+            uow(), clock=clock, slug=view.slug, comment_id=comment.id + 1, viewer_id=jane.id
+        )
     with pytest.raises(NotFound, check=lambda e: e.what == "article"):
-        await comments.delete(uow(), slug="nothing", comment_id=comment.id, viewer_id=jane.id)
+        await comments.delete(
+            uow(), clock=clock, slug="nothing", comment_id=comment.id, viewer_id=jane.id
+        )
     for impossible in (0, -1, 2**31, 2**63):
         with pytest.raises(NotFound, check=lambda e: e.what == "comment"):
-            await comments.delete(uow(), slug=view.slug, comment_id=impossible, viewer_id=jane.id)
+            await comments.delete(
+                uow(), clock=clock, slug=view.slug, comment_id=impossible, viewer_id=jane.id
+            )
     assert [c.id for c in await comments.list_for(uow(), slug=view.slug, viewer_id=None)] == [
         comment.id
     ]
 
-    await comments.delete(uow(), slug=view.slug, comment_id=comment.id, viewer_id=jane.id)
+    await comments.delete(
+        uow(), clock=clock, slug=view.slug, comment_id=comment.id, viewer_id=jane.id
+    )
 
     assert await comments.list_for(uow(), slug=view.slug, viewer_id=None) == []
 
@@ -832,12 +844,12 @@ async def test_a_path_or_filter_value_no_store_can_hold_is_invalid(
     by_slug = [
         articles.show(uow(), slug=bad, viewer_id=None),
         articles.update(uow(), clock=clock, slug=bad, viewer_id=jake.id, title="New"),
-        articles.delete(uow(), slug=bad, viewer_id=jake.id),
-        articles.favorite(uow(), slug=bad, viewer_id=jake.id),
+        articles.delete(uow(), clock=clock, slug=bad, viewer_id=jake.id),
+        articles.favorite(uow(), clock=clock, slug=bad, viewer_id=jake.id),
         articles.unfavorite(uow(), slug=bad, viewer_id=jake.id),
         comments.list_for(uow(), slug=bad, viewer_id=None),
         comments.add(uow(), clock=clock, slug=bad, viewer_id=jake.id, body="hi"),
-        comments.delete(uow(), slug=bad, comment_id=1, viewer_id=jake.id),
+        comments.delete(uow(), clock=clock, slug=bad, comment_id=1, viewer_id=jake.id),
     ]
     by_username = [
         profiles.show(uow(), username=bad, viewer_id=None),

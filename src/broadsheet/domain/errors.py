@@ -37,6 +37,10 @@ class Forbidden(BroadsheetError):
         self.what = what
 
 
+class Suspended(BroadsheetError):
+    """The account is suspended by a moderator: it may not sign in."""
+
+
 class Invalid(BroadsheetError):
     """Input values break rules: ``problems`` maps each bad field to its readable reasons.
 

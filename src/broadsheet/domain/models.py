@@ -10,6 +10,14 @@ from typing import Generic, Literal, TypeAlias, TypeVar
 T = TypeVar("T")
 
 
+class Role(enum.StrEnum):
+    """Staff roles, granted with ``broadsheet users grant``; everyone else has none (a
+    reader, and an author of what they write)."""
+
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class User:
     id: int
@@ -18,6 +26,8 @@ class User:
     password_hash: str
     bio: str | None = None
     image: str | None = None
+    role: Role | None = None
+    suspended: bool = False
 
     def as_profile(self, *, following: bool) -> Profile:
         return Profile(username=self.username, bio=self.bio, image=self.image, following=following)
@@ -133,6 +143,7 @@ class FavoriteRecord:
     user_id: int
     article_id: int
     article_created_at: datetime
+    favorited_at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +153,92 @@ class ArticleFilter:
     tag: str | None = None
     author: str | None = None
     favorited_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A span of time, from ``start`` (included) to ``end`` (not), and the span of the same
+    length just before it, which analytics compare against."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def previous_start(self) -> datetime:
+        return self.start - (self.end - self.start)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagTrend:
+    """A tag, the articles published with it in a window and in the window before."""
+
+    tag: str
+    articles: int
+    previous: int
+
+    @property
+    def change(self) -> int:
+        return self.articles - self.previous
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendingArticle:
+    """An article and the favorites it received in a window (and still has)."""
+
+    article: ArticleSummary
+    favorites: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthorStats:
+    profile: Profile
+    articles: int
+    favorites_received: int  # over all their articles, as they stand
+    followers: int
+    following: int
+    top_articles: tuple[ArticleSummary, ...]  # most favorited first, ties newest first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suggestion:
+    """Someone to follow, and how many of the people the viewer follows follow them."""
+
+    profile: Profile
+    followed_by: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscriptions:
+    """What a reader's wider feed draws from: the authors they follow (by username key) and
+    the tags they subscribe to (alphabetical)."""
+
+    authors: tuple[Profile, ...]
+    tags: tuple[str, ...]
+
+
+class AuditAction(enum.StrEnum):
+    DELETE_ARTICLE = "article.delete"
+    DELETE_COMMENT = "comment.delete"
+    SUSPEND_USER = "user.suspend"
+    REINSTATE_USER = "user.reinstate"
+    GRANT_ROLE = "user.grant"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewAuditEntry:
+    """A staff action, recorded in the unit of work that takes it. ``actor`` is the staff
+    member's username, or None for the command line (the operator)."""
+
+    actor: str | None
+    action: AuditAction
+    target: str  # the article's slug, "slug#comment id", the username
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry(NewAuditEntry):
+    id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,21 +25,31 @@ from broadsheet.domain.models import (
     ArticleRecord,
     ArticleSummary,
     ArticleView,
+    AuditEntry,
+    AuthorStats,
     Comment,
     CommentView,
     FavoriteRecord,
     Finding,
     FollowRecord,
     NewArticle,
+    NewAuditEntry,
     NewUser,
     Page,
     Profile,
     RateLimit,
+    Role,
+    Subscriptions,
+    Suggestion,
+    TagTrend,
     TokenClaims,
+    TrendingArticle,
     User,
     UserChanges,
     UserRecord,
+    Window,
 )
+from broadsheet.domain.search import SearchQuery
 
 
 class Users(Protocol):
@@ -64,6 +74,10 @@ class Users(Protocol):
     async def profile(self, username: str, *, viewer_id: int | None) -> Profile | None:
         """The named user as the viewer sees them, in one round trip."""
         ...
+
+    async def set_role(self, user_id: int, role: Role | None) -> None: ...
+
+    async def set_suspended(self, user_id: int, suspended: bool) -> None: ...
 
 
 class Follows(Protocol):
@@ -116,19 +130,61 @@ class Articles(Protocol):
         """Articles by the users the viewer follows, ordered and counted as ``find``."""
         ...
 
+    async def feed_with_tags(
+        self, *, viewer_id: int, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        """Articles by the users the viewer follows or with a tag they subscribe to, each
+        once, newest first (ties by newest id); the total counts each match once."""
+        ...
+
+    async def search(
+        self, query: SearchQuery, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        """The articles whose search terms (``search.document_terms``, kept in step by every
+        write of the title, description or body) match ``query`` as ``search.matches`` says:
+        the same set on every store. Most relevant first by the store's own ranking, ties
+        newest first; the total counts every match."""
+        ...
+
 
 class Favorites(Protocol):
     """Any number of users may favorite one article at once without conflicting. Once the
     unit of work has committed, a ``view`` counts its favorite (or no longer does)."""
 
-    async def add(self, *, user_id: int, article_id: int) -> None:
-        """Idempotent, also under concurrency. Kept only if the article still exists when
-        the unit of work commits; otherwise this call or ``commit()`` raises
-        ``NotFound("article")``."""
+    async def add(self, *, user_id: int, article_id: int, at: datetime) -> None:
+        """Idempotent, also under concurrency (a favorite already there keeps its ``at``).
+        Kept only if the article still exists when the unit of work commits; otherwise this
+        call or ``commit()`` raises ``NotFound("article")``."""
         ...
 
     async def remove(self, *, user_id: int, article_id: int) -> None:
         """Idempotent."""
+        ...
+
+
+class TagSubscriptions(Protocol):
+    async def add(self, *, user_id: int, tag: str) -> None:
+        """Idempotent, also under concurrency. The tag need not be in use yet."""
+        ...
+
+    async def remove(self, *, user_id: int, tag: str) -> None:
+        """Idempotent."""
+        ...
+
+    async def of(self, user_id: int) -> Subscriptions:
+        """The user's followed authors (``following`` true) and subscribed tags."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Every staff action, kept for admins to read; entries are never changed."""
+
+    async def record(self, entry: NewAuditEntry) -> AuditEntry:
+        """Kept only if the unit of work commits, with the action it records."""
+        ...
+
+    async def page(self, *, limit: int, offset: int) -> Page[AuditEntry]:
+        """Newest first (by id), with the total."""
         ...
 
 
@@ -153,6 +209,48 @@ class Comments(Protocol):
 class Tags(Protocol):
     async def popular(self) -> list[str]:
         """Every tag in use, most used first, ties alphabetical. Never capped."""
+        ...
+
+
+class Analytics(Protocol):
+    """Aggregates, each computed by the store in one query or pipeline (never a loop over
+    rows in Python) from an index that matches it."""
+
+    async def tag_trends(self, window: Window, *, limit: int) -> list[TagTrend]:
+        """Tags by the number of articles published with them in the window, most first,
+        ties alphabetical, each with its number in the window before; a tag with no article
+        in the window is not listed."""
+        ...
+
+    async def trending(
+        self, window: Window, *, viewer_id: int | None, limit: int
+    ) -> list[TrendingArticle]:
+        """Articles by the favorites made in the window that still stand, most first, ties
+        newest article first (then newest id); articles with none are not listed."""
+        ...
+
+    async def author_stats(
+        self, username: str, *, viewer_id: int | None, top: int
+    ) -> AuthorStats | None:
+        """The named user's figures and their ``top`` most favorited articles (ties newest
+        first, then newest id), or None for no such user."""
+        ...
+
+
+class Graph(Protocol):
+    """The follow graph: a follow is an edge from follower to followee."""
+
+    async def suggestions(self, viewer_id: int, *, limit: int) -> list[Suggestion]:
+        """Users followed by the people the viewer follows (the first
+        ``rules.SUGGESTIONS_ASK`` of them, by id), ranked by how many of those follow each,
+        most first, ties by username key; never the viewer nor anyone they follow. Each
+        profile's ``following`` is false (the viewer follows none of them)."""
+        ...
+
+    async def path(self, from_id: int, to_id: int, *, max_follows: int) -> list[int] | None:
+        """The user ids of a shortest chain of follows from ``from_id`` to ``to_id`` (both
+        included; ``[from_id]`` alone if they are the same), at most ``max_follows`` follows
+        long, or None. Among shortest chains, the one whose ids compare smallest, in order."""
         ...
 
 
@@ -182,6 +280,14 @@ class UnitOfWork(Protocol):
     def comments(self) -> Comments: ...
     @property
     def tags(self) -> Tags: ...
+    @property
+    def analytics(self) -> Analytics: ...
+    @property
+    def graph(self) -> Graph: ...
+    @property
+    def subscriptions(self) -> TagSubscriptions: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
 

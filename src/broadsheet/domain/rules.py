@@ -9,7 +9,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import ParamSpec, Self, TypeVar, cast
 
@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from slugify import slugify
 
 from broadsheet.domain.errors import Invalid
-from broadsheet.domain.models import ArticleFilter
+from broadsheet.domain.models import ArticleFilter, Role, User, Window
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -265,6 +265,90 @@ def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
     # No store holds more rows than ids; a larger offset is an empty page all the same,
     # and clamping keeps it inside every dialect's integer range.
     return size, min(start, MAX_ID)
+
+
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 365
+DEFAULT_TOP = 10
+MAX_TOP = 100
+TOP_ARTICLES_OF_AUTHOR = 5
+
+
+# The follow graph's bounds. A path is at most this many follows long: it is searched
+# from both ends at once, half as deep from each, so a search reads the follows of a few
+# hundred people, not of everyone within four hops.
+MAX_PATH_FOLLOWS = 4
+# Suggestions ask the first this many of the people a reader follows (by id): a reader who
+# follows ten thousand accounts gets suggestions as fast as one who follows ten.
+SUGGESTIONS_ASK = 1_000
+DEFAULT_SUGGESTIONS = 10
+
+
+def window(days: int | None, *, now: datetime) -> Window:
+    """The last ``days`` days up to ``now`` (analytics compare it with the ``days`` before)."""
+    span = DEFAULT_WINDOW_DAYS if days is None else days
+    if not 1 <= span <= MAX_WINDOW_DAYS:
+        raise Invalid("days", f"must be between 1 and {MAX_WINDOW_DAYS}")
+    end = timestamp(now)
+    return Window(start=end - timedelta(days=span), end=end)
+
+
+def top(limit: int | None) -> int:
+    """How many entries a ranking shows."""
+    size = DEFAULT_TOP if limit is None else limit
+    if not 1 <= size <= MAX_TOP:
+        raise Invalid("limit", f"must be between 1 and {MAX_TOP}")
+    return size
+
+
+# -- roles and moderation -------------------------------------------------------------
+MAX_REASON_LENGTH = 1_000
+
+
+def moderates(user: User) -> bool:
+    """Admins and moderators may delete anyone's article or comment and suspend users."""
+    return user.role in {Role.ADMIN, Role.MODERATOR}
+
+
+def may_suspend(actor: User, target: User) -> bool:
+    """Staff may suspend readers; only an admin may suspend staff; nobody themselves."""
+    if actor.id == target.id or not moderates(actor):
+        return False
+    return target.role is None or actor.role is Role.ADMIN
+
+
+def reads_audit(user: User) -> bool:
+    return user.role is Role.ADMIN
+
+
+def reason(value: str | None) -> str | None:
+    """Why a staff member acted: optional, at most ``MAX_REASON_LENGTH`` characters."""
+    if value is None or not value.strip():
+        return None
+    return _within_limit("reason", storable("reason", value.strip()), MAX_REASON_LENGTH)
+
+
+def role(value: str) -> Role | None:
+    """A role by name; ``none`` takes a role away."""
+    if value == "none":
+        return None
+    try:
+        return Role(value)
+    except ValueError:
+        names = ", ".join([*(r.value for r in Role), "none"])
+        raise Invalid("role", f"must be one of: {names}") from None
+
+
+FEED_INCLUDES = ("tags",)
+
+
+def feed_includes_tags(include: str | None) -> bool:
+    """The feed's ``include``: absent (RealWorld's feed) or ``tags``."""
+    if include is None:
+        return False
+    if include not in FEED_INCLUDES:
+        raise Invalid("include", f"must be one of: {', '.join(FEED_INCLUDES)}")
+    return True
 
 
 def timestamp(moment: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Articles: writing, reading, listing, the feed and favorites."""
+"""Articles: writing, reading, listing, searching, the feed and favorites."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from broadsheet.domain import rules
+from broadsheet.domain import search as search_rules
 from broadsheet.domain.errors import AlreadyExists, Forbidden, NotFound
 from broadsheet.domain.models import (
     UNCHANGED,
@@ -16,12 +17,13 @@ from broadsheet.domain.models import (
     ArticleFilter,
     ArticleSummary,
     ArticleView,
+    AuditAction,
     Change,
     NewArticle,
     Page,
 )
 from broadsheet.domain.ports import Clock, UnitOfWork
-from broadsheet.services import lookups, retry
+from broadsheet.services import lookups, moderation, retry
 
 
 @retry.on_conflict
@@ -125,9 +127,31 @@ async def update(
 
 
 @retry.on_conflict
-async def delete(uow: UnitOfWork, *, slug: str, viewer_id: int) -> None:
+async def delete(
+    uow: UnitOfWork,
+    *,
+    slug: str,
+    viewer_id: int,
+    clock: Clock,
+    reason: str | None = None,
+) -> None:
+    """The author deletes their article; staff may delete anyone's, recorded in the audit
+    log with ``reason``."""
+    because = rules.reason(reason)
     async with uow:
-        article = await _owned(uow, slug, viewer_id)
+        viewer = await lookups.viewer(uow, viewer_id)
+        article = await lookups.article(uow, slug)
+        if article.author_id != viewer.id:
+            if not rules.moderates(viewer):
+                raise Forbidden("article")
+            await moderation.record(
+                uow,
+                clock=clock,
+                actor=viewer,
+                action=AuditAction.DELETE_ARTICLE,
+                target=article.slug,
+                reason=because,
+            )
         await uow.articles.delete(article.id)
         await uow.commit()
 
@@ -149,18 +173,46 @@ async def find(
         return await uow.articles.find(filters, viewer_id=viewer, limit=size, offset=start)
 
 
-async def feed(
-    uow: UnitOfWork, *, viewer_id: int, limit: int | None = None, offset: int | None = None
+async def search(
+    uow: UnitOfWork,
+    *,
+    q: str | None,
+    viewer_id: int | None,
+    limit: int | None = None,
+    offset: int | None = None,
 ) -> Page[ArticleSummary]:
-    size, start = rules.page_bounds(limit, offset)
+    with rules.Checks() as check:
+        query = check(search_rules.parse, q)
+        bounds = check(rules.page_bounds, limit, offset)
+    size, start = bounds
+    async with uow.read_only():
+        viewer = await lookups.optional_viewer(uow, viewer_id)
+        return await uow.articles.search(query, viewer_id=viewer, limit=size, offset=start)
+
+
+async def feed(
+    uow: UnitOfWork,
+    *,
+    viewer_id: int,
+    limit: int | None = None,
+    offset: int | None = None,
+    include: str | None = None,
+) -> Page[ArticleSummary]:
+    """The followed authors' articles; with ``include="tags"`` the subscribed tags' too."""
+    with rules.Checks() as check:
+        bounds = check(rules.page_bounds, limit, offset)
+        with_tags = check(rules.feed_includes_tags, include)
+    size, start = bounds
     async with uow.read_only():
         viewer = await lookups.viewer(uow, viewer_id)
+        if with_tags:
+            return await uow.articles.feed_with_tags(viewer_id=viewer.id, limit=size, offset=start)
         return await uow.articles.feed(viewer_id=viewer.id, limit=size, offset=start)
 
 
 @retry.on_conflict
-async def favorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
-    return await _mark_favorite(uow, slug, viewer_id, favorite=True)
+async def favorite(uow: UnitOfWork, *, clock: Clock, slug: str, viewer_id: int) -> ArticleView:
+    return await _mark_favorite(uow, slug, viewer_id, favorite=True, clock=clock)
 
 
 @retry.on_conflict
@@ -169,7 +221,7 @@ async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleVi
 
 
 async def _mark_favorite(
-    uow: UnitOfWork, slug: str, viewer_id: int, *, favorite: bool
+    uow: UnitOfWork, slug: str, viewer_id: int, *, favorite: bool, clock: Clock | None = None
 ) -> ArticleView:
     """Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing.
 
@@ -181,7 +233,9 @@ async def _mark_favorite(
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
         if favorite:
-            await uow.favorites.add(user_id=viewer.id, article_id=article.id)
+            assert clock is not None
+            at = rules.timestamp(clock.now())
+            await uow.favorites.add(user_id=viewer.id, article_id=article.id, at=at)
         else:
             await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
         await uow.commit()

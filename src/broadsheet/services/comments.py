@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import Forbidden, NotFound
-from broadsheet.domain.models import CommentView
+from broadsheet.domain.models import AuditAction, CommentView
 from broadsheet.domain.ports import Clock, UnitOfWork
-from broadsheet.services import lookups, retry
+from broadsheet.services import lookups, moderation, retry
 
 
 @retry.on_conflict
@@ -43,8 +43,18 @@ async def list_for(uow: UnitOfWork, *, slug: str, viewer_id: int | None) -> list
 
 
 @retry.on_conflict
-async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int) -> None:
-    """Only the comment's author may delete it; the id must belong to that article."""
+async def delete(
+    uow: UnitOfWork,
+    *,
+    slug: str,
+    comment_id: int,
+    viewer_id: int,
+    clock: Clock,
+    reason: str | None = None,
+) -> None:
+    """The comment's author deletes it; staff may delete anyone's, recorded in the audit log
+    with ``reason``. The id must belong to that article."""
+    because = rules.reason(reason)
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
@@ -52,6 +62,15 @@ async def delete(uow: UnitOfWork, *, slug: str, comment_id: int, viewer_id: int)
         if comment is None or comment.article_id != article.id:
             raise NotFound("comment")
         if comment.author_id != viewer.id:
-            raise Forbidden("comment")
+            if not rules.moderates(viewer):
+                raise Forbidden("comment")
+            await moderation.record(
+                uow,
+                clock=clock,
+                actor=viewer,
+                action=AuditAction.DELETE_COMMENT,
+                target=f"{article.slug}#{comment.id}",
+                reason=because,
+            )
         await uow.comments.delete(comment.id)
         await uow.commit()

@@ -7,9 +7,10 @@ from broadsheet.domain.ports import UnitOfWork
 
 
 async def viewer(uow: UnitOfWork, viewer_id: int) -> User:
-    """The viewer's account; a token for a user who no longer exists is revoked."""
+    """The viewer's account; a token for a user who no longer exists, or is suspended, is
+    revoked."""
     user = await uow.users.get(viewer_id) if rules.is_storable_id(viewer_id) else None
-    if user is None:
+    if user is None or user.suspended:
         raise TokenInvalid
     return user
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import InvalidCredentials, TokenInvalid
+from broadsheet.domain.errors import InvalidCredentials, Suspended, TokenInvalid
 from broadsheet.domain.models import (
     UNCHANGED,
     Change,
@@ -79,6 +79,8 @@ async def login(
     if user is None or not await hasher.verify(user.password_hash, secret):
         await limiter.hit(RateLimit.LOGIN_FAILURE, address)
         raise InvalidCredentials
+    if user.suspended:  # said only to whoever knows the password
+        raise Suspended
     return SignedIn(user, tokens.issue(user.id))
 
 
@@ -158,6 +160,14 @@ async def update(
         user.id, issued.issued_at, until=issued.expires_at, spared_token_id=claims.token_id
     )
     return SignedIn(user, token)
+
+
+async def revoke_every_token(
+    tokens: TokenCodec, revocations: TokenRevocations, user_id: int
+) -> None:
+    """Every token the user holds stops working, on every worker and instance, at once."""
+    _, issued = await _token_later_than_any_before(tokens, user_id)
+    await revocations.revoke_issued_before(user_id, issued.issued_at, until=issued.expires_at)
 
 
 async def _token_later_than_any_before(tokens: TokenCodec, user_id: int) -> tuple[str, TokenClaims]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from broadsheet.domain import rules
+from broadsheet.domain import rules, search
 from broadsheet.domain.errors import AlreadyExists, NotFound, StoreNotReady, TransientConflict
 from broadsheet.domain.models import (
     Article,
@@ -24,21 +24,42 @@ from broadsheet.domain.models import (
     ArticleRecord,
     ArticleSummary,
     ArticleView,
+    AuditEntry,
+    AuthorStats,
     Comment,
     CommentView,
     FavoriteRecord,
     Finding,
     FollowRecord,
     NewArticle,
+    NewAuditEntry,
     NewUser,
     Page,
     Profile,
+    Role,
+    Subscriptions,
+    Suggestion,
+    TagTrend,
     TokenClaims,
+    TrendingArticle,
     User,
     UserChanges,
     UserRecord,
+    Window,
 )
-from broadsheet.domain.ports import Articles, Comments, Favorites, Follows, Tags, Users
+from broadsheet.domain.ports import (
+    Analytics,
+    Articles,
+    AuditLog,
+    Comments,
+    Favorites,
+    Follows,
+    Graph,
+    Tags,
+    TagSubscriptions,
+    Users,
+)
+from broadsheet.domain.search import SearchQuery
 
 
 @dataclass(kw_only=True)
@@ -46,8 +67,11 @@ class _State:
     users: dict[int, User] = field(default_factory=dict)
     follows: set[tuple[int, int]] = field(default_factory=set)  # (follower_id, followee_id)
     articles: dict[int, Article] = field(default_factory=dict)
-    favorites: set[tuple[int, int]] = field(default_factory=set)  # (user_id, article_id)
+    # (user_id, article_id): when it was favorited
+    favorites: dict[tuple[int, int], datetime] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
+    tag_subscriptions: set[tuple[int, str]] = field(default_factory=set)  # (user_id, tag)
+    audit: list[AuditEntry] = field(default_factory=list)
     last_ids: Counter[str] = field(default_factory=Counter)
 
     def copy(self) -> _State:
@@ -56,8 +80,10 @@ class _State:
             users=dict(self.users),
             follows=set(self.follows),
             articles=dict(self.articles),
-            favorites=set(self.favorites),
+            favorites=dict(self.favorites),
             comments=dict(self.comments),
+            tag_subscriptions=set(self.tag_subscriptions),
+            audit=list(self.audit),
             last_ids=Counter(self.last_ids),
         )
 
@@ -115,6 +141,12 @@ class MemoryUsers(_Repository):
         user = self._state.user_named(username)
         return None if user is None else self._state.profile(user, viewer_id)
 
+    async def set_role(self, user_id: int, role: Role | None) -> None:
+        self._state.users[user_id] = replace(self._state.users[user_id], role=role)
+
+    async def set_suspended(self, user_id: int, suspended: bool) -> None:
+        self._state.users[user_id] = replace(self._state.users[user_id], suspended=suspended)
+
     def _check_unique(self, username: str, email: str, *, user_id: int | None) -> None:
         others = [u for u in self._state.users.values() if u.id != user_id]
         key = rules.username_key(username)
@@ -167,7 +199,7 @@ class MemoryArticles(_Repository):
     async def delete(self, article_id: int) -> None:
         state = self._state
         state.articles.pop(article_id, None)
-        state.favorites = {(u, a) for u, a in state.favorites if a != article_id}
+        state.favorites = {key: at for key, at in state.favorites.items() if key[1] != article_id}
         state.comments = {i: c for i, c in state.comments.items() if c.article_id != article_id}
 
     async def view(self, slug: str, *, viewer_id: int | None) -> ArticleView | None:
@@ -198,6 +230,34 @@ class MemoryArticles(_Repository):
         matches = [a for a in self._state.articles.values() if a.author_id in followed]
         return self._page(matches, viewer_id=viewer_id, limit=limit, offset=offset)
 
+    async def feed_with_tags(
+        self, *, viewer_id: int, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        state = self._state
+        followed = {followee for follower, followee in state.follows if follower == viewer_id}
+        tags = {tag for user_id, tag in state.tag_subscriptions if user_id == viewer_id}
+        matches = [
+            a for a in state.articles.values() if a.author_id in followed or tags & set(a.tags)
+        ]
+        return self._page(matches, viewer_id=viewer_id, limit=limit, offset=offset)
+
+    async def search(
+        self, query: SearchQuery, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        found = {}
+        for article in self._state.articles.values():
+            terms = search.document_terms(article.title, article.description, article.body)
+            if search.matches(query, terms):
+                found[article.id] = _relevance(query, terms)
+        newest_first = sorted(
+            (self._state.articles[i] for i in found),
+            key=lambda a: (a.created_at, a.id),
+            reverse=True,
+        )
+        ranked = sorted(newest_first, key=lambda a: found[a.id], reverse=True)
+        items = tuple(self._summary(a, viewer_id) for a in ranked[offset : offset + limit])
+        return Page(items, total=len(ranked))
+
     def _page(
         self, matches: Iterable[Article], *, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
@@ -225,14 +285,149 @@ class MemoryArticles(_Repository):
             raise AlreadyExists("slug")
 
 
+def _relevance(query: SearchQuery, terms: tuple[str, ...]) -> int:
+    """How many of the article's terms the query's words and prefixes hit."""
+    words = set(query.words)
+    prefixes = tuple(t.words[0] for t in query.terms if t.prefix)
+    return sum(1 for term in terms if term in words or term.startswith(prefixes))
+
+
+class MemoryAnalytics(_Repository):
+    async def tag_trends(self, window: Window, *, limit: int) -> list[TagTrend]:
+        current: Counter[str] = Counter()
+        previous: Counter[str] = Counter()
+        for article in self._state.articles.values():
+            if window.start <= article.created_at < window.end:
+                current.update(article.tags)
+            elif window.previous_start <= article.created_at < window.start:
+                previous.update(article.tags)
+        ranked = sorted(current, key=lambda tag: (-current[tag], tag))[:limit]
+        return [TagTrend(tag=t, articles=current[t], previous=previous[t]) for t in ranked]
+
+    async def trending(
+        self, window: Window, *, viewer_id: int | None, limit: int
+    ) -> list[TrendingArticle]:
+        received = Counter(
+            article_id
+            for (_, article_id), at in self._state.favorites.items()
+            if window.start <= at < window.end
+        )
+        articles = self._state.articles
+
+        def rank(article_id: int) -> tuple[int, datetime, int]:
+            return (received[article_id], articles[article_id].created_at, article_id)
+
+        top = sorted(received, key=rank, reverse=True)[:limit]
+        summary = MemoryArticles(self._uow)._summary
+        return [
+            TrendingArticle(article=summary(articles[i], viewer_id), favorites=received[i])
+            for i in top
+        ]
+
+    async def author_stats(
+        self, username: str, *, viewer_id: int | None, top: int
+    ) -> AuthorStats | None:
+        state = self._state
+        author = state.user_named(username)
+        if author is None:
+            return None
+        written = [a for a in state.articles.values() if a.author_id == author.id]
+        summary = MemoryArticles(self._uow)._summary
+        listed = [(summary(a, viewer_id), a) for a in written]
+        listed.sort(key=lambda pair: (pair[0].favorites_count, pair[1].created_at, pair[1].id))
+        best = [item for item, _ in reversed(listed)]
+        ids = {a.id for a in written}
+        return AuthorStats(
+            profile=state.profile(author, viewer_id),
+            articles=len(written),
+            favorites_received=sum(1 for _, a in state.favorites if a in ids),
+            followers=sum(1 for _, followee in state.follows if followee == author.id),
+            following=sum(1 for follower, _ in state.follows if follower == author.id),
+            top_articles=tuple(best[:top]),
+        )
+
+
+class MemoryGraph(_Repository):
+    async def suggestions(self, viewer_id: int, *, limit: int) -> list[Suggestion]:
+        follows = self._state.follows
+        mine = {followee for follower, followee in follows if follower == viewer_id}
+        asked = set(sorted(mine)[: rules.SUGGESTIONS_ASK])
+        followed_by = Counter(
+            followee
+            for follower, followee in follows
+            if follower in asked and followee != viewer_id and followee not in mine
+        )
+        users = self._state.users
+        ranked = sorted(
+            followed_by, key=lambda i: (-followed_by[i], rules.username_key(users[i].username))
+        )
+        return [
+            Suggestion(profile=users[i].as_profile(following=False), followed_by=followed_by[i])
+            for i in ranked[:limit]
+        ]
+
+    async def path(self, from_id: int, to_id: int, *, max_follows: int) -> list[int] | None:
+        # Breadth first, keeping the smallest (in id order) shortest path to each user.
+        best: dict[int, tuple[int, ...]] = {from_id: (from_id,)}
+        frontier = [from_id]
+        for _ in range(max_follows + 1):
+            if to_id in best:
+                return list(best[to_id])
+            reached: dict[int, tuple[int, ...]] = {}
+            for user in frontier:
+                for follower, followee in self._state.follows:
+                    if follower == user and followee not in best:
+                        path = (*best[user], followee)
+                        if followee not in reached or path < reached[followee]:
+                            reached[followee] = path
+            best.update(reached)
+            frontier = list(reached)
+        return None
+
+
+class MemoryTagSubscriptions(_Repository):
+    async def add(self, *, user_id: int, tag: str) -> None:
+        self._state.tag_subscriptions.add((user_id, tag))
+
+    async def remove(self, *, user_id: int, tag: str) -> None:
+        self._state.tag_subscriptions.discard((user_id, tag))
+
+    async def of(self, user_id: int) -> Subscriptions:
+        state = self._state
+        followed = [state.users[b] for a, b in state.follows if a == user_id]
+        followed.sort(key=lambda user: rules.username_key(user.username))
+        return Subscriptions(
+            authors=tuple(user.as_profile(following=True) for user in followed),
+            tags=tuple(sorted(tag for u, tag in state.tag_subscriptions if u == user_id)),
+        )
+
+
+class MemoryAuditLog(_Repository):
+    async def record(self, entry: NewAuditEntry) -> AuditEntry:
+        kept = AuditEntry(
+            id=self._state.next_id("audit"),
+            actor=entry.actor,
+            action=entry.action,
+            target=entry.target,
+            reason=entry.reason,
+            at=entry.at,
+        )
+        self._state.audit.append(kept)
+        return kept
+
+    async def page(self, *, limit: int, offset: int) -> Page[AuditEntry]:
+        newest_first = sorted(self._state.audit, key=lambda entry: entry.id, reverse=True)
+        return Page(tuple(newest_first[offset : offset + limit]), len(newest_first))
+
+
 class MemoryFavorites(_Repository):
-    async def add(self, *, user_id: int, article_id: int) -> None:
+    async def add(self, *, user_id: int, article_id: int, at: datetime) -> None:
         if article_id not in self._state.articles:
             raise NotFound("article")
-        self._state.favorites.add((user_id, article_id))
+        self._state.favorites.setdefault((user_id, article_id), at)
 
     async def remove(self, *, user_id: int, article_id: int) -> None:
-        self._state.favorites.discard((user_id, article_id))
+        self._state.favorites.pop((user_id, article_id), None)
 
 
 class MemoryComments(_Repository):
@@ -292,6 +487,10 @@ class MemoryUnitOfWork:
         self.favorites: Favorites = MemoryFavorites(self)
         self.comments: Comments = MemoryComments(self)
         self.tags: Tags = MemoryTags(self)
+        self.analytics: Analytics = MemoryAnalytics(self)
+        self.graph: Graph = MemoryGraph(self)
+        self.subscriptions: TagSubscriptions = MemoryTagSubscriptions(self)
+        self.audit: AuditLog = MemoryAuditLog(self)
 
     @property
     def state(self) -> _State:
@@ -394,7 +593,7 @@ class MemoryBulkLoader:
         self._count("articles", articles, "article")
 
     async def add_favorites(self, favorites: Sequence[FavoriteRecord]) -> None:
-        self._open.favorites.update((f.user_id, f.article_id) for f in favorites)
+        self._open.favorites.update(((f.user_id, f.article_id), f.favorited_at) for f in favorites)
         self._written["favorites"] += len(favorites)
 
     async def add_comments(self, comments: Sequence[Comment]) -> None:
@@ -526,7 +725,9 @@ class MemoryStorage:
                     if c.article_id in state.articles and c.author_id in users
                 }
                 state.favorites = {
-                    (u, a) for u, a in state.favorites if u in users and a in state.articles
+                    (u, a): at
+                    for (u, a), at in state.favorites.items()
+                    if u in users and a in state.articles
                 }
                 state.follows = {(a, b) for a, b in state.follows if {a, b} <= users}
                 self.committed = state

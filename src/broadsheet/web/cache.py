@@ -24,7 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from broadsheet.domain.ports import PageCache
 
 CACHEABLE = re.compile(
-    r"/api/(articles|articles/(?!feed$)[^/]+|articles/[^/]+/comments|tags|profiles/[^/]+)"
+    r"/api/(articles|articles/(?!feed$)[^/]+|articles/[^/]+/comments|tags|profiles/[^/]+"
+    r"|profiles/[^/]+/stats|search|analytics/tags|analytics/trending)"
 )
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Writes to nothing another reader sees.

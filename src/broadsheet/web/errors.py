@@ -28,6 +28,7 @@ from broadsheet.domain.errors import (
     NotFound,
     RateLimited,
     StoreUnavailable,
+    Suspended,
     TokenInvalid,
     TokenMissing,
     TransientConflict,
@@ -55,6 +56,8 @@ def status_and_body(error: BroadsheetError) -> tuple[int, ErrorBody]:
             return 404, envelope(what, "not found")
         case Forbidden(what=what):
             return 403, envelope(what, "forbidden")
+        case Suspended():
+            return 403, envelope("account", "is suspended")
         case AlreadyExists(field=field):
             return 409, envelope(field, "has already been taken")
         case Invalid(problems=problems):

@@ -22,7 +22,8 @@ from broadsheet.domain.models import (
     NewArticle,
     Page,
 )
-from broadsheet.storage.mongo import lists
+from broadsheet.domain.search import SearchQuery
+from broadsheet.storage.mongo import fulltext, lists
 from broadsheet.storage.mongo.base import MongoRepository
 from broadsheet.storage.mongo.counters import Move
 from broadsheet.storage.mongo.documents import (
@@ -36,7 +37,6 @@ from broadsheet.storage.mongo.documents import (
 T = TypeVar("T")
 # What a list needs of the users it is filtered by: who they are and their counters.
 _NAMED = {"username_key": 1, "articles_count": 1, "favorites_count": 1}
-_MERGED_RANGES = 200
 
 
 def _counted(article: Document, change: int) -> list[Move]:
@@ -69,6 +69,7 @@ class MongoArticles(MongoRepository):
             "created_at": new.created_at,
             "updated_at": new.created_at,
             "favorites_count": 0,
+            **fulltext.fields(new.title, new.description, new.body),
         }
         await self._write_with_slug(self._db.articles.insert_one(document, session=self._session))
         self._uow.article_created_at[article_id] = new.created_at
@@ -76,7 +77,9 @@ class MongoArticles(MongoRepository):
         return article_from(document)
 
     async def get_by_slug(self, slug: str) -> Article | None:
-        document = await self._db.articles.find_one({"slug": slug}, session=self._session)
+        document = await self._db.articles.find_one(
+            {"slug": slug}, projection=fulltext.HIDDEN, session=self._session
+        )
         if document is None:
             return None
         self._uow.article_created_at[document["_id"]] = document["created_at"]
@@ -91,6 +94,9 @@ class MongoArticles(MongoRepository):
         fields: dict[str, Any] = {**changes.columns(), "updated_at": updated_at}
         if changes.tags is not None:
             fields["tags"] = list(changes.tags)
+        after = changes.applied_to(before, updated_at=updated_at)
+        if {"title", "description", "body"} & fields.keys():
+            fields |= fulltext.fields(after.title, after.description, after.body)
         # Compare-and-set on the version read (the read ran outside the transaction, which
         # starts at the first write): a concurrent edit that committed first leaves nothing
         # matching, one still open makes this a write conflict; either way the use case
@@ -110,7 +116,7 @@ class MongoArticles(MongoRepository):
                 set(before.tags) - set(changes.tags),
             )
             await self._uow.count([*_tags_counted(added, +1), *_tags_counted(removed, -1)])
-        return changes.applied_to(before, updated_at=updated_at)
+        return after
 
     async def delete(self, article_id: int) -> None:
         """The article goes first, then what hangs on it (in the same transaction, if there
@@ -178,6 +184,7 @@ class MongoArticles(MongoRepository):
         pipeline: list[Stage] = [
             {"$match": {"slug": slug}},
             {"$limit": 1},
+            {"$project": fulltext.HIDDEN},
             *with_viewer_fields(viewer_id),
         ]
         cursor = await self._db.articles.aggregate(pipeline, session=self._session)
@@ -236,7 +243,7 @@ class MongoArticles(MongoRepository):
         # Up to MongoDB's internalQueryMaxScansToExplode (200) ranges the author index gives
         # a merge in order; past it the server would read every followee's articles and
         # sort them, so the planner may prefer walking all articles newest first instead.
-        index = lists.BY_AUTHOR if len(followed) <= _MERGED_RANGES else None
+        index = lists.BY_AUTHOR if len(followed) <= lists.MERGED_RANGES else None
         query = lists.articles(
             {"author_id": {"$in": followed}},
             total=found[0]["articles"],
@@ -245,6 +252,34 @@ class MongoArticles(MongoRepository):
             offset=offset,
         )
         return await self._page(query, viewer_id, limit, pending)
+
+    async def feed_with_tags(
+        self, *, viewer_id: int, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        """Two commands: whom the viewer follows and which tags they subscribe to (one
+        pipeline over both), then the page and its total (``lists.followed_or_tagged``)."""
+        sources: list[Stage] = [
+            {"$match": {"follower_id": viewer_id}},
+            {"$project": {"_id": 0, "author_id": "$followee_id"}},
+            {"$unionWith": {"coll": "tag_subscriptions", "pipeline": [
+                {"$match": {"user_id": viewer_id}}, {"$project": {"_id": 0, "tag": 1}}]}},
+        ]  # fmt: skip
+        cursor = await self._db.follows.aggregate(sources, session=self._session)
+        found = await cursor.to_list()
+        followed = [doc["author_id"] for doc in found if "author_id" in doc]
+        tags = [doc["tag"] for doc in found if "tag" in doc]
+        if not followed and not tags:
+            return Page((), 0)
+        query = lists.followed_or_tagged(followed, tags, limit=limit, offset=offset)
+        return await self._page(query, viewer_id, limit, 0)
+
+    async def search(
+        self, query: SearchQuery, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        """One command, as a combined filter's list: the ranked page and its total."""
+        return await self._page(
+            lists.searched(query, limit=limit, offset=offset), viewer_id, limit, 0
+        )
 
     async def _users_named(
         self, filters: ArticleFilter

@@ -23,9 +23,9 @@ from broadsheet.domain.models import (
     FollowRecord,
     UserRecord,
 )
-from broadsheet.storage.mongo import migrations
+from broadsheet.storage.mongo import fulltext, migrations
 from broadsheet.storage.mongo.availability import outages_as_store_unavailable
-from broadsheet.storage.mongo.documents import Document
+from broadsheet.storage.mongo.documents import Document, staff_fields
 
 
 class MongoBulkLoader:
@@ -69,6 +69,7 @@ class MongoBulkLoader:
                 "image": u.image,
                 "articles_count": u.articles_count,
                 "favorites_count": u.favorites_count,
+                **staff_fields(u.role, u.suspended),
             }
             for u in users
         ]
@@ -101,6 +102,7 @@ class MongoBulkLoader:
                 "created_at": a.created_at,
                 "updated_at": a.updated_at,
                 "favorites_count": a.favorites_count,
+                **fulltext.fields(a.title, a.description, a.body),
             }
             for a in articles
         ]
@@ -112,6 +114,7 @@ class MongoBulkLoader:
                 "user_id": f.user_id,
                 "article_id": f.article_id,
                 "article_created_at": f.article_created_at,
+                "favorited_at": f.favorited_at,
             }
             for f in favorites
         ]

@@ -4,11 +4,11 @@ The counters against what they count (a crash between a write and its ``$inc`` l
 off; see counters.py): ``articles.favorites_count``, ``users.favorites_count`` (favorites of
 articles that exist), ``users.articles_count``, ``tags.articles_count`` and the ``totals``
 of articles; the favorites' copy of their article's ``created_at``; and references without
-a target: comments and favorites of articles that are gone, follows, favorites, comments and
-articles of users that are gone (a crash in the middle of a delete without transactions, or
-a comment stored while its article was deleted, before it was taken back). With ``repair``
-each counter is set to its count (only if no write moved it meanwhile), each copied date is
-set again, and dangling documents are deleted.
+a target: comments and favorites of articles that are gone, follows, favorites, comments,
+articles and tag subscriptions of users that are gone (a crash in the middle of a delete
+without transactions, or a comment stored while its article was deleted, before it was
+taken back). With ``repair`` each counter is set to its count (only if no write moved it
+meanwhile), each copied date is set again, and dangling documents are deleted.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ REFERENCES = [
     ("favorites", "user_id", "users", "favorites by missing user"),
     ("follows", "follower_id", "users", "follows by missing user"),
     ("follows", "followee_id", "users", "follows of missing user"),
+    ("tag_subscriptions", "user_id", "users", "tag subscriptions by missing user"),
 ]
 
 # Each favorite with its article (those of a missing article drop out: they are orphans).

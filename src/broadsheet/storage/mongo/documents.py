@@ -2,9 +2,11 @@
 
 The model (see docs/storage-models.md): users, articles (tags embedded, favoritesCount kept
 as a counter), and references for what grows without bound or is shared: follows,
-favorites (with a copy of their article's ``created_at``) and comments each live in their
-own collection. The counters each list's total is read from sit in ``users``
-(``articles_count``, ``favorites_count``), ``tags`` and ``totals`` (see counters.py).
+favorites (with a copy of their article's ``created_at``), comments and tag subscriptions
+each live in their own collection, as do the audit log's entries. A user's staff ``role``
+and ``suspended`` are fields of their document, absent when they have none. The counters
+each list's total is read from sit in ``users`` (``articles_count``, ``favorites_count``),
+``tags`` and ``totals`` (see counters.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from broadsheet.domain.models import (
     ArticleView,
     Comment,
     Profile,
+    Role,
     User,
 )
 
@@ -37,7 +40,17 @@ def user_from(doc: Document) -> User:
         password_hash=doc["password_hash"],
         bio=doc.get("bio"),
         image=doc.get("image"),
+        # Both absent on a user who never had them (and on every user written before them).
+        role=None if doc.get("role") is None else Role(doc["role"]),
+        suspended=bool(doc.get("suspended", False)),
     )
+
+
+def staff_fields(role: Role | None, suspended: bool) -> Document:
+    """A role and a suspension as a user document keeps them: only when there is one (a
+    field absent means no role, not suspended)."""
+    fields: Document = {} if role is None else {"role": role.value}
+    return fields | ({"suspended": True} if suspended else {})
 
 
 def article_from(doc: Document) -> Article:

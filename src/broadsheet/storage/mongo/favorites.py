@@ -20,8 +20,9 @@ def counted(*, user_id: int, article_id: int, change: int) -> list[Move]:
 
 class MongoFavorites(MongoRepository):
     """A favorite is its own document, with a copy of its article's ``created_at`` (so a
-    user's favorites list in the articles' order straight from an index); the article and
-    the user each keep a count of them.
+    user's favorites list in the articles' order straight from an index) and the moment it
+    was made (``favorited_at``, for trending articles); the article and the user each keep a
+    count of them.
 
     The favorite is written in the unit of work, the counts moved with ``$inc`` outside any
     transaction (see counters.py): a hundred users favoriting one article at once never
@@ -31,14 +32,16 @@ class MongoFavorites(MongoRepository):
     --repair`` finds and fixes.
     """
 
-    async def add(self, *, user_id: int, article_id: int) -> None:
+    async def add(self, *, user_id: int, article_id: int, at: datetime) -> None:
         await self._uow.begin_write()
         created_at = await self._created_at(article_id)
         pair = {"user_id": user_id, "article_id": article_id}
+        # On insert only: a favorite already there keeps the moment it was first made.
+        made = {**pair, "article_created_at": created_at, "favorited_at": at}
         try:
             result = await self._db.favorites.update_one(
                 pair,
-                {"$setOnInsert": {**pair, "article_created_at": created_at}},
+                {"$setOnInsert": made},
                 upsert=True,
                 session=self._session,
             )

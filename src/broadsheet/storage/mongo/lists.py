@@ -17,6 +17,13 @@ document the list was resolved through.
 - feed: ``articles {author_id 1, created_at -1, _id -1}`` with ``author_id $in`` the followees
   (an index-ordered merge of their ranges, for up to 200 followees: see ``MongoArticles.feed``);
   their ``articles_count``, summed
+- wider feed (followed authors or subscribed tags): one ``$match`` with ``$or`` of the
+  feed's ``author_id $in`` and ``tags $in`` the tags, each clause from its own index (the
+  author and tag indexes above; a hint only when one clause is left, see
+  ``followed_or_tagged``); no counter counts a union without its overlap twice, so its
+  total is counted over the same ``$match``, in the same command
+- search: ``articles {search_terms 1}`` (fulltext.py); every match is read and ranked, so
+  its total is counted over the same indexed ``$match``, in the same command
 
 Each of those names its index as the command's ``hint``: the list must walk that index, and a
 planner choosing another that matches the filter (the unique ``user_id, article_id`` on
@@ -35,12 +42,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from broadsheet.domain.models import ArticleSummary, Page
+from broadsheet.domain.search import SearchQuery
+from broadsheet.storage.mongo import fulltext
 from broadsheet.storage.mongo.documents import Document, Stage, summary_from
 
 NEWEST_FIRST: Stage = {"$sort": {"created_at": -1, "_id": -1}}
 # The same order: a favorite keeps its article's created_at, and article_id is the article's _id.
 FAVORITES_NEWEST_FIRST: Stage = {"$sort": {"article_created_at": -1, "article_id": -1}}
-WITHOUT_BODY: Stage = {"$project": {"body": 0}}
+MOST_RELEVANT_FIRST: Stage = {"$sort": {fulltext.RELEVANCE: -1, **NEWEST_FIRST["$sort"]}}
+# Nor the search fields: they are as big as the body.
+WITHOUT_BODY: Stage = {"$project": {"body": 0, **fulltext.HIDDEN}}
 TOTAL = "_total"  # the field of the document a $unionWith appends after the page
 
 
@@ -49,6 +60,9 @@ NEWEST: Index = {"created_at": -1, "_id": -1}
 BY_TAG: Index = {"tags": 1, **NEWEST}
 BY_AUTHOR: Index = {"author_id": 1, **NEWEST}
 BY_FAN: Index = {"user_id": 1, "article_created_at": -1, "article_id": -1}
+# Up to MongoDB's internalQueryMaxScansToExplode, an ``$in`` of that many values on an
+# index's leading field is walked as a merge of their ranges, in the index's order.
+MERGED_RANGES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +107,45 @@ def articles(
     leading: list[Stage] = [{"$match": match}] if match else []
     stages = [*leading, NEWEST_FIRST, *_paged(offset, limit), WITHOUT_BODY]
     return ListQuery("articles", stages, total, index)
+
+
+def followed_or_tagged(
+    followed: Sequence[int], tags: Sequence[str], *, limit: int, offset: int
+) -> ListQuery:
+    """Articles by any of ``followed`` or with any of ``tags`` (not both empty), each once
+    (one ``$match``: a document matches or not, however many clauses it meets), newest
+    first, counted.
+
+    MongoDB plans a ``$or`` clause by clause, each from an index with the clause's field
+    first and the list's order after it, and merges them in that order. No hint can name
+    two indexes, so with both clauses the planner picks; with one, its index is named as
+    in the feed (and for the same reason: ``created_at`` walks every article for a reader
+    whose authors and tags are quiet)."""
+    clauses: list[Document] = []
+    if followed:
+        clauses.append({"author_id": {"$in": list(followed)}})
+    if tags:
+        clauses.append({"tags": {"$in": list(tags)}})
+    match: Stage = {"$match": clauses[0] if len(clauses) == 1 else {"$or": clauses}}
+    index: Index | None = None
+    if len(clauses) == 1 and len(followed) + len(tags) <= MERGED_RANGES:
+        index = BY_AUTHOR if followed else BY_TAG
+    stages = [match, NEWEST_FIRST, *_paged(offset, limit), WITHOUT_BODY]
+    return ListQuery("articles", stages, counted("articles", [match]), index)
+
+
+def searched(query: SearchQuery, *, limit: int, offset: int) -> ListQuery:
+    """Articles matching a search, most relevant first, newest first among equals. The
+    bodies and search fields go before the sort, which holds every match."""
+    match: Stage = {"$match": fulltext.match(query)}
+    stages = [
+        match,
+        fulltext.relevance(query),
+        WITHOUT_BODY,
+        MOST_RELEVANT_FIRST,
+        *_paged(offset, limit),
+    ]
+    return ListQuery("articles", stages, counted("articles", [match]), fulltext.INDEX)
 
 
 def _favorited_articles(match: Document, projection: Stage) -> list[Stage]:

@@ -1,4 +1,4 @@
-"""Versioned, idempotent schema steps for MongoDB: validators and indexes.
+"""Versioned, idempotent schema steps for MongoDB: validators, indexes and derived fields.
 
 ``broadsheet db upgrade`` runs every step not yet recorded in the ``migrations`` collection,
 in order. Each step may safely run twice (creating an index that exists is a no-op; a
@@ -18,6 +18,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from broadsheet.domain import rules
+from broadsheet.domain.models import Role
+from broadsheet.storage.mongo import fulltext
 
 Database = AsyncDatabase[dict[str, Any]]
 log = logging.getLogger("broadsheet.migrations")
@@ -51,7 +53,13 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "articles_count": _INT,
             "favorites_count": _INT,
         },
-        {"bio": _OPTIONAL_STRING, "image": _OPTIONAL_STRING},
+        # role and suspended: absent on a reader, as on every user written before them.
+        {
+            "bio": _OPTIONAL_STRING,
+            "image": _OPTIONAL_STRING,
+            "role": {"enum": [role.value for role in Role]},
+            "suspended": {"bsonType": "bool"},
+        },
     ),
     "follows": _schema({"follower_id": _INT, "followee_id": _INT}),
     "articles": _schema(
@@ -67,11 +75,23 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "updated_at": _DATE,
             # No minimum: without transactions the counter may dip below zero for a moment.
             "favorites_count": {"bsonType": ["int", "long"]},
-        }
+        },
+        # Derived from the text (fulltext.py); not required, so a document written
+        # without them is still stored, found by no search until ``db upgrade`` fills them.
+        {
+            fulltext.TERMS: {"bsonType": "array", "items": _STRING},
+            fulltext.TEXT: _STRING,
+        },
     ),
     # article_created_at: the article's created_at (which never changes), so a user's
-    # favorites list in the articles' order from an index.
-    "favorites": _schema({"user_id": _INT, "article_id": _INT, "article_created_at": _DATE}),
+    # favorites list in the articles' order from an index. favorited_at: when it was made,
+    # for trending articles; not required (as the search fields), so a favorite written
+    # without it (by a process still running the code before) is still stored, and simply
+    # never trends.
+    "favorites": _schema(
+        {"user_id": _INT, "article_id": _INT, "article_created_at": _DATE},
+        {"favorited_at": _DATE},
+    ),
     "comments": _schema(
         {
             "_id": _INT,
@@ -81,6 +101,14 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "created_at": _DATE,
             "updated_at": _DATE,
         }
+    ),
+    # One per reader and tag subscribed to (the tag need not be in use).
+    "tag_subscriptions": _schema({"user_id": _INT, "tag": _STRING}),
+    # Staff actions; actor null: the command line. The actor is kept by name, not by
+    # reference: the entry outlives whatever happens to the account.
+    "audit_entries": _schema(
+        {"_id": _INT, "action": _STRING, "target": _STRING, "at": _DATE},
+        {"actor": _OPTIONAL_STRING, "reason": _OPTIONAL_STRING},
     ),
     # Per tag, the number of articles that have it (kept at 0 when none has any more).
     "tags": _schema({"_id": _STRING, "articles_count": _INT}),
@@ -108,6 +136,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("author_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("tags", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([(fulltext.TERMS, ASCENDING)]),  # multikey: one entry per distinct term
     ],
     "favorites": [
         IndexModel([("user_id", ASCENDING), ("article_id", ASCENDING)], unique=True),
@@ -115,11 +144,25 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("user_id", ASCENDING), ("article_created_at", DESCENDING), ("article_id", DESCENDING)]
         ),
+        # Trending: the window's favorites, grouped by article, ties broken by the copy of
+        # its created_at; every field the group reads is in the key, so MongoDB may answer
+        # it from the index alone.
+        IndexModel(
+            [
+                ("favorited_at", ASCENDING),
+                ("article_id", ASCENDING),
+                ("article_created_at", ASCENDING),
+            ]
+        ),
     ],
     "tags": [IndexModel([("articles_count", DESCENDING), ("_id", ASCENDING)])],
     "comments": [
         IndexModel([("article_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]),
     ],
+    # Unique: a subscription made twice at once is one (MongoTagSubscriptions.add); and a
+    # reader's tags, in order, for their wider feed and their list.
+    "tag_subscriptions": [IndexModel([("user_id", ASCENDING), ("tag", ASCENDING)], unique=True)],
+    # audit_entries: none but _id, which pages them newest first.
     # TTL: the server deletes an entry once the tokens it covers have expired.
     "revoked_tokens": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
 }
@@ -259,6 +302,57 @@ async def _flat_lists(db: Database) -> None:
     await _indexes(db, ["articles", "favorites", "tags"])
 
 
+async def _search_terms(db: Database) -> None:
+    """Every article's search fields, computed from its text, then their validator and
+    index. Each is set, not moved, so the step may run again; compare-and-set on the
+    ``updated_at`` read, so an edit meanwhile (which wrote its own) is not overwritten."""
+
+    async def searchable_articles() -> AsyncIterator[UpdateOne]:
+        text = {"title": 1, "description": 1, "body": 1, "updated_at": 1}
+        async for article in db.articles.find({}, projection=text, batch_size=_BATCH):
+            found_by = fulltext.fields(article["title"], article["description"], article["body"])
+            version = {"_id": article["_id"], "updated_at": article["updated_at"]}
+            yield UpdateOne(version, {"$set": found_by})
+
+    await _write_all(db.articles, searchable_articles())
+    await _validators(db, ["articles"])
+    await _indexes(db, ["articles"])
+
+
+async def _favorited_at(db: Database) -> None:
+    """When each favorite was made, for trending articles: one made before this step gets
+    its article's ``created_at`` (the copy step 0007 gave it), the earliest moment it can
+    have been made, so old favorites never look like a new trend. Set only where missing, so
+    the step may run again and a favorite made meanwhile keeps its own moment; one of an
+    article that is gone has no copy and gets none (``db check --repair`` deletes it). Then
+    the validator and the index the trending pipeline starts from."""
+
+    async def undated_favorites() -> AsyncIterator[UpdateOne]:
+        undated = {"favorited_at": {"$exists": False}}
+        found = db.favorites.find(
+            {**undated, "article_created_at": {"$exists": True}},
+            projection={"article_created_at": 1},
+            batch_size=_BATCH,
+        )
+        async for favorite in found:
+            dated = {"$set": {"favorited_at": favorite["article_created_at"]}}
+            yield UpdateOne({"_id": favorite["_id"], **undated}, dated)
+
+    await _write_all(db.favorites, undated_favorites())
+    await _validators(db, ["favorites"])
+    await _indexes(db, ["favorites"])
+
+
+async def _tag_subscriptions(db: Database) -> None:
+    await _validators(db, ["tag_subscriptions"])
+    await _indexes(db, ["tag_subscriptions"])
+
+
+async def _staff(db: Database) -> None:
+    """Roles and suspensions on users (optional fields: nothing to fill in) and the audit log."""
+    await _validators(db, ["users", "audit_entries"])
+
+
 STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     ("0001_collections_with_validators", _validators),
     ("0002_indexes", _indexes),
@@ -268,6 +362,10 @@ STEPS: list[tuple[str, Callable[[Database], Awaitable[None]]]] = [
     # The validators again: favorites_count lost its minimum of zero.
     ("0006_favorites_count_unbounded", _validators),
     ("0007_flat_lists", _flat_lists),
+    ("0008_search_terms", _search_terms),
+    ("0009_favorited_at", _favorited_at),
+    ("0010_tag_subscriptions", _tag_subscriptions),
+    ("0011_roles_and_audit_log", _staff),
 ]
 UPGRADE_HINT = "run `broadsheet db upgrade`"
 

@@ -26,11 +26,15 @@ from pymongo.errors import PyMongoError
 
 from broadsheet.domain.errors import TransientConflict
 from broadsheet.storage.mongo import counters
+from broadsheet.storage.mongo.analytics import MongoAnalytics
 from broadsheet.storage.mongo.articles import MongoArticles
+from broadsheet.storage.mongo.audit import MongoAuditLog
 from broadsheet.storage.mongo.availability import as_store_unavailable
 from broadsheet.storage.mongo.comments import MongoComments
 from broadsheet.storage.mongo.favorites import MongoFavorites
 from broadsheet.storage.mongo.follows import MongoFollows
+from broadsheet.storage.mongo.graph import MongoGraph
+from broadsheet.storage.mongo.subscriptions import MongoTagSubscriptions
 from broadsheet.storage.mongo.tags import MongoTags
 from broadsheet.storage.mongo.users import MongoUsers
 
@@ -49,6 +53,10 @@ class MongoUnitOfWork:
     favorites: MongoFavorites
     comments: MongoComments
     tags: MongoTags
+    analytics: MongoAnalytics
+    graph: MongoGraph
+    subscriptions: MongoTagSubscriptions
+    audit: MongoAuditLog
 
     session: AsyncClientSession
 
@@ -87,6 +95,10 @@ class MongoUnitOfWork:
         self.favorites = MongoFavorites(self)
         self.comments = MongoComments(self)
         self.tags = MongoTags(self)
+        self.analytics = MongoAnalytics(self)
+        self.graph = MongoGraph(self)
+        self.subscriptions = MongoTagSubscriptions(self)
+        self.audit = MongoAuditLog(self)
         return self
 
     async def begin_write(

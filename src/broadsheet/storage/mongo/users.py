@@ -5,7 +5,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from broadsheet.domain import rules
-from broadsheet.domain.models import UNCHANGED, NewUser, Profile, User, UserChanges
+from broadsheet.domain.models import UNCHANGED, NewUser, Profile, Role, User, UserChanges
 from broadsheet.storage.mongo.base import MongoRepository, unique_violations_as_domain_errors
 from broadsheet.storage.mongo.documents import Stage, profile_from, user_from, with_author
 
@@ -66,6 +66,19 @@ class MongoUsers(MongoRepository):
         cursor = await self._db.users.aggregate(pipeline, session=self._session)
         found = await cursor.to_list(length=1)
         return profile_from(found[0]["author"]) if found else None
+
+    async def set_role(self, user_id: int, role: Role | None) -> None:
+        await self._set_or_unset(user_id, "role", None if role is None else role.value)
+
+    async def set_suspended(self, user_id: int, suspended: bool) -> None:
+        await self._set_or_unset(user_id, "suspended", True if suspended else None)
+
+    async def _set_or_unset(self, user_id: int, field: str, value: object) -> None:
+        """``None`` removes the field: absent is what a user who never had it has (see
+        ``documents.user_from``), so there is one way to store "none"."""
+        await self._uow.begin_write(user_id=user_id)
+        change = {"$unset": {field: ""}} if value is None else {"$set": {field: value}}
+        await self._db.users.update_one({"_id": user_id}, change, session=self._session)
 
     async def _one(self, query: dict[str, object]) -> User | None:
         document = await self._db.users.find_one(query, session=self._session)

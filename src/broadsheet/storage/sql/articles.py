@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Executable,
     FromClause,
     Integer,
     Row,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     insert,
     select,
     true,
+    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,6 +53,8 @@ from broadsheet.domain.models import (
     Page,
     Profile,
 )
+from broadsheet.domain.search import SearchQuery, document_terms
+from broadsheet.storage.sql import search as search_index
 from broadsheet.storage.sql.dialects import add_to_counters, inserted_id, retryable
 from broadsheet.storage.sql.tables import (
     ARTICLES_TOTAL,
@@ -60,6 +64,7 @@ from broadsheet.storage.sql.tables import (
     follow,
     site_total,
     tag,
+    tag_subscription,
     user_account,
 )
 from broadsheet.storage.sql.users import VIEWER_ID, following
@@ -68,7 +73,7 @@ author = user_account.alias("author")
 _NEWEST_FIRST = (article.c.created_at.desc(), article.c.id.desc())
 
 
-def _summary_columns(signed_in: bool, *, with_body: bool = False) -> list[Any]:
+def summary_columns(signed_in: bool, *, with_body: bool = False) -> list[Any]:
     """An article and its author, with the viewer-relative columns computed inline (for the
     ``viewer_id`` parameter when signed in)."""
     favorited: ColumnElement[bool] = (
@@ -103,11 +108,11 @@ def _summary_columns(signed_in: bool, *, with_body: bool = False) -> list[Any]:
     return columns
 
 
-def _with_author(articles: FromClause) -> FromClause:
+def with_author(articles: FromClause) -> FromClause:
     return articles.join(author, article.c.author_id == author.c.id)
 
 
-def _summary_fields(row: Row[Any], tags: Sequence[str]) -> dict[str, Any]:
+def summary_fields(row: Row[Any], tags: Sequence[str]) -> dict[str, Any]:
     return {
         "slug": row.slug,
         "title": row.title,
@@ -152,6 +157,7 @@ class _Shape:
     tag: bool = False
     author: bool = False
     feed: bool = False
+    subscribed_tags: bool = False  # the feed, with the subscribed tags' articles too
 
     @classmethod
     def of(cls, filters: ArticleFilter) -> _Shape:
@@ -202,6 +208,8 @@ def _user_counter(key: ColumnElement[str], column: str) -> ColumnElement[int]:
 def _listing(shape: _Shape, dialect: str) -> _Listing:
     """The filter that leads (favorited, else tag, else author) picks the rows and index the
     list starts from; any other filter then narrows it, and is counted."""
+    if shape.subscribed_tags:
+        return _feed_with_tags_listing()
     if shape.feed:
         return _feed_listing(lateral=dialect == "postgresql")
     if shape.favorited:
@@ -295,6 +303,28 @@ def _feed_listing(*, lateral: bool) -> _Listing:
     return _Listing(keys, _NEWEST_FIRST, _counter(their_articles))
 
 
+def _feed_with_tags_listing() -> _Listing:
+    """The followed authors' articles and the subscribed tags' articles, each once (UNION
+    removes an article found both ways). Each half starts from its own index (an author's
+    ``(author_id, created_at, id)``, a tag's ``(tag, created_at, article_id)``); no counter
+    can count a union without counting its overlap twice, so the matches are counted."""
+    by_followed = (
+        select(article.c.id, article.c.created_at)
+        .select_from(follow.join(article, article.c.author_id == follow.c.followee_id))
+        .where(follow.c.follower_id == VIEWER_ID)
+    )
+    by_tags = (
+        select(article_tag.c.article_id.label("id"), article_tag.c.created_at)
+        .select_from(
+            tag_subscription.join(article_tag, article_tag.c.tag == tag_subscription.c.tag)
+        )
+        .where(tag_subscription.c.user_id == VIEWER_ID)
+    )
+    matches = union(by_followed, by_tags).subquery("matches")
+    keys = select(matches.c.id, matches.c.created_at)
+    return _Listing(keys, (matches.c.created_at.desc(), matches.c.id.desc()), None)
+
+
 @functools.cache
 def _page_statements(
     shape: _Shape, signed_in: bool, dialect: str
@@ -309,10 +339,10 @@ def _page_statements(
     page = keys.order_by(*listing.newest_first).limit(_LIMIT).offset(_OFFSET).subquery("page")
     query: Select[Any] = (
         select(
-            *_summary_columns(signed_in),
+            *summary_columns(signed_in),
             (page.c.matches if total is None else total).label("total"),
         )
-        .select_from(_with_author(page.join(article, article.c.id == page.c.id)))
+        .select_from(with_author(page.join(article, article.c.id == page.c.id)))
         .order_by(page.c.created_at.desc(), page.c.id.desc())
     )
     counted = (
@@ -326,8 +356,8 @@ def _page_statements(
 @functools.cache
 def _view_statement(signed_in: bool) -> Select[Any]:
     return (
-        select(*_summary_columns(signed_in, with_body=True))
-        .select_from(_with_author(article))
+        select(*summary_columns(signed_in, with_body=True))
+        .select_from(with_author(article))
         .where(article.c.slug == _SLUG)
     )
 
@@ -340,9 +370,22 @@ _TAGS_OF = (
 )
 
 
+@functools.cache
+def _search_statements(signed_in: bool, dialect: str) -> tuple[Select[Any], Executable]:
+    """As ``_page_statements``, for the matches of a full-text query, most relevant first."""
+    page = search_index.matching_keys(dialect).subquery("page")
+    query: Select[Any] = (
+        select(*summary_columns(signed_in), page.c.matches.label("total"))
+        .select_from(with_author(page.join(article, article.c.id == page.c.id)))
+        .order_by(page.c.relevance.desc(), page.c.created_at.desc(), page.c.id.desc())
+    )
+    return query, search_index.count_matches(dialect)
+
+
 class SqlArticles:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self._dialect = connection.dialect.name
 
     # -- writes: each keeps the counters in the same transaction --------------------------
     # Rows are locked in one order by every write (article, users, tags, site_total), so
@@ -367,6 +410,9 @@ class SqlArticles:
                 )
             )
             article_id = inserted_id(result)
+        await search_index.add(
+            self._connection, article_id, document_terms(new.title, new.description, new.body)
+        )
         await self._tag(article_id, new.created_at, new.tags)
         await add_to_counters(self._connection, site_total, [ARTICLES_TOTAL], "value")
         return Article(
@@ -413,9 +459,13 @@ class SqlArticles:
             )
             if result.rowcount != 1:
                 raise TransientConflict
+        after = changes.applied_to(before, updated_at=updated_at)
+        if {"title", "description", "body"} & changes.columns().keys():
+            terms = document_terms(after.title, after.description, after.body)
+            await search_index.replace(self._connection, before.id, terms)
         await self._untag(before.id, [name for name in before.tags if name not in tags])
         await self._tag(before.id, before.created_at, [t for t in tags if t not in before.tags])
-        return changes.applied_to(before, updated_at=updated_at)
+        return after
 
     async def delete(self, article_id: int) -> None:
         # The row lock first: a favorite or tag edit racing this delete waits for it, so
@@ -443,7 +493,8 @@ class SqlArticles:
             .where(site_total.c.name == ARTICLES_TOTAL)
             .values(value=site_total.c.value - 1)
         )
-        # Tags, comments and favorites go with it: ON DELETE CASCADE, same transaction.
+        # Tags, comments, favorites and the search row go with it: ON DELETE CASCADE (on
+        # SQLite a trigger for the search row), same transaction.
         await self._connection.execute(delete(article).where(article.c.id == article_id))
 
     async def _count_articles(self, *, author_id: int, change: int) -> None:
@@ -483,28 +534,44 @@ class SqlArticles:
         if row is None:
             return None
         tags = await self._tags_of([row.id])
-        return ArticleView(**_summary_fields(row, tags[row.id]), body=row.body)
+        return ArticleView(**summary_fields(row, tags[row.id]), body=row.body)
 
     async def find(
         self, filters: ArticleFilter, *, viewer_id: int | None, limit: int, offset: int
     ) -> Page[ArticleSummary]:
-        return await self._page(_Shape.of(filters), _parameters(filters), viewer_id, limit, offset)
+        statements = _page_statements(_Shape.of(filters), viewer_id is not None, self._dialect)
+        return await self._page(statements, _parameters(filters), viewer_id, limit, offset)
+
+    async def feed_with_tags(
+        self, *, viewer_id: int, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        shape = _Shape(feed=True, subscribed_tags=True)
+        statements = _page_statements(shape, True, self._dialect)
+        return await self._page(statements, {}, viewer_id, limit, offset)
 
     async def feed(self, *, viewer_id: int, limit: int, offset: int) -> Page[ArticleSummary]:
         depth = min(offset + limit, rules.MAX_ID)
         parameters = {"feed_depth": depth, "feed_depth_last": depth - 1}
-        return await self._page(_Shape(feed=True), parameters, viewer_id, limit, offset)
+        statements = _page_statements(_Shape(feed=True), viewer_id is not None, self._dialect)
+        return await self._page(statements, parameters, viewer_id, limit, offset)
+
+    async def search(
+        self, query: SearchQuery, *, viewer_id: int | None, limit: int, offset: int
+    ) -> Page[ArticleSummary]:
+        dialect = self._connection.dialect.name
+        statements = _search_statements(viewer_id is not None, dialect)
+        parameters = {"search_query": search_index.query_text(dialect, query)}
+        return await self._page(statements, parameters, viewer_id, limit, offset)
 
     async def _page(
         self,
-        shape: _Shape,
+        statements: tuple[Select[Any], Executable],
         parameters: dict[str, Any],
         viewer_id: int | None,
         limit: int,
         offset: int,
     ) -> Page[ArticleSummary]:
-        dialect = self._connection.dialect.name
-        query, counted = _page_statements(shape, viewer_id is not None, dialect)
+        query, counted = statements
         if viewer_id is not None:
             parameters["viewer_id"] = viewer_id
         paged = {**parameters, "page_limit": limit, "page_offset": offset}
@@ -514,11 +581,25 @@ class SqlArticles:
         else:  # past the end, or nothing at all: no row carries the total
             total = (await self._connection.execute(counted, parameters)).scalar_one()
             count, tags = int(total), defaultdict(list)
-        items = tuple(ArticleSummary(**_summary_fields(row, tags[row.id])) for row in rows)
+        items = tuple(ArticleSummary(**summary_fields(row, tags[row.id])) for row in rows)
         return Page(items, count)
 
     async def _tags_of(self, article_ids: Sequence[int]) -> defaultdict[int, list[str]]:
-        tags: defaultdict[int, list[str]] = defaultdict(list)
-        for row in await self._connection.execute(_TAGS_OF, {"ids": list(article_ids)}):
+        return await tags_of(self._connection, article_ids)
+
+
+async def tags_of(
+    connection: AsyncConnection, article_ids: Sequence[int]
+) -> defaultdict[int, list[str]]:
+    """Each article's tags, alphabetical, in one round trip."""
+    tags: defaultdict[int, list[str]] = defaultdict(list)
+    if article_ids:
+        for row in await connection.execute(_TAGS_OF, {"ids": list(article_ids)}):
             tags[row.article_id].append(row.tag)
-        return tags
+    return tags
+
+
+async def summaries(connection: AsyncConnection, rows: Sequence[Row[Any]]) -> list[ArticleSummary]:
+    """Rows of ``summary_columns`` as summaries, their tags read in one round trip."""
+    tags = await tags_of(connection, [row.id for row in rows])
+    return [ArticleSummary(**summary_fields(row, tags[row.id])) for row in rows]

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Dialect, Table, bindparam, delete, exists, insert, select
+from sqlalchemy import Dialect, Table, TableClause, bindparam, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import AddConstraint, DropConstraint, ForeignKeyConstraint
 
@@ -35,7 +35,8 @@ from broadsheet.domain.models import (
     FollowRecord,
     UserRecord,
 )
-from broadsheet.storage.sql import migrations
+from broadsheet.domain.search import document_terms
+from broadsheet.storage.sql import migrations, search
 from broadsheet.storage.sql.availability import outages_as_store_unavailable
 from broadsheet.storage.sql.tables import (
     ARTICLES_TOTAL,
@@ -64,7 +65,7 @@ _TAG = ("name", "articles_count")
 _ARTICLE = ("id", "slug", "title", "description", "body", "author_id", "created_at",
             "updated_at")  # fmt: skip
 _ARTICLE_TAG = ("article_id", "tag", "created_at")
-_FAVORITE = ("user_id", "article_id", "article_created_at")
+_FAVORITE = ("user_id", "article_id", "article_created_at", "favorited_at")
 _COMMENT = ("id", "article_id", "author_id", "body", "created_at", "updated_at")
 _SITE_TOTAL = ("name", "value")
 _REFERRING = (article, follow, article_tag, favorite, comment)  # the tables with foreign keys
@@ -76,7 +77,7 @@ class SqlBulkLoader:
         self._sink: _Sink | None = None
         self._written: Counter[str] = Counter()
         self._uncommitted = 0
-        self._last_ids: dict[Table, int] = {}
+        self._last_ids: dict[TableClause, int] = {}
 
     async def __aenter__(self) -> Self:
         async with outages_as_store_unavailable():
@@ -145,10 +146,20 @@ class SqlBulkLoader:
             tags += [(a.id, name, created_at) for name in a.tags]
         await self._write(article, _ARTICLE, rows)
         await self._write(article_tag, _ARTICLE_TAG, tags)
+        dialect = self._engine.dialect.name
+        searched = search.rows(dialect)
+        terms = [
+            (a.id, search.stored_terms(dialect, document_terms(a.title, a.description, a.body)))
+            for a in articles
+        ]
+        await self._write(searched, [c.name for c in searched.columns], terms)
 
     async def add_favorites(self, favorites: Sequence[FavoriteRecord]) -> None:
         at = self._open_sink().timestamp
-        rows = [(f.user_id, f.article_id, at(f.article_created_at)) for f in favorites]
+        rows = [
+            (f.user_id, f.article_id, at(f.article_created_at), at(f.favorited_at))
+            for f in favorites
+        ]
         await self._write(favorite, _FAVORITE, rows)
 
     async def add_comments(self, comments: Sequence[Comment]) -> None:
@@ -167,7 +178,7 @@ class SqlBulkLoader:
         async with outages_as_store_unavailable():
             await sink.finish(self._last_ids)
 
-    async def _write(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
+    async def _write(self, table: TableClause, columns: Sequence[str], rows: list[Row]) -> None:
         if not rows:
             return
         sink = self._open_sink()
@@ -195,7 +206,7 @@ class _Sink(ABC):
     timestamp: Callable[[datetime], Any] = staticmethod(lambda moment: moment)
 
     @abstractmethod
-    async def write(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None: ...
+    async def write(self, table: TableClause, columns: Sequence[str], rows: list[Row]) -> None: ...
 
     @abstractmethod
     async def clear(self, table: Table, **equal: str) -> None:
@@ -206,7 +217,7 @@ class _Sink(ABC):
         """Many rows were written since the last call: a sink may commit them."""
 
     @abstractmethod
-    async def finish(self, last_ids: Mapping[Table, int]) -> None:
+    async def finish(self, last_ids: Mapping[TableClause, int]) -> None:
         """Everything is written: make each table's next generated id come after its last
         loaded one, and commit."""
 
@@ -254,7 +265,7 @@ class _CopySink(_Sink):
     def _ddl(self, statement: DropConstraint | AddConstraint) -> str:
         return str(statement.compile(dialect=self._connection.dialect))
 
-    async def write(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
+    async def write(self, table: TableClause, columns: Sequence[str], rows: list[Row]) -> None:
         driver = await self._begun()
         await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
 
@@ -267,7 +278,7 @@ class _CopySink(_Sink):
     async def checkpoint(self) -> None:
         pass  # one transaction: the foreign keys dropped in it come back in it
 
-    async def finish(self, last_ids: Mapping[Table, int]) -> None:
+    async def finish(self, last_ids: Mapping[TableClause, int]) -> None:
         driver = await self._begun()
         # Each check reads a whole table: no statement limit, on the server or here.
         await driver.execute("SET LOCAL statement_timeout = 0")
@@ -323,7 +334,7 @@ class _InsertSink(_Sink):
         assert raw.driver_connection is not None
         await raw.driver_connection.execute(f"PRAGMA {setting}")
 
-    async def write(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
+    async def write(self, table: TableClause, columns: Sequence[str], rows: list[Row]) -> None:
         self._written.add(table.name)
         await self._connection.exec_driver_sql(self._statement(table, tuple(columns)), rows)
 
@@ -331,7 +342,7 @@ class _InsertSink(_Sink):
         statement = delete(table).where(*(table.c[name] == value for name, value in equal.items()))
         await self._connection.execute(statement)
 
-    def _statement(self, table: Table, columns: tuple[str, ...]) -> str:
+    def _statement(self, table: TableClause, columns: tuple[str, ...]) -> str:
         key = (table.name, columns)
         if key not in self._statements:
             dialect = self._connection.dialect
@@ -350,7 +361,7 @@ class _InsertSink(_Sink):
     async def checkpoint(self) -> None:
         await self._connection.commit()  # the next statement begins the next transaction
 
-    async def finish(self, last_ids: Mapping[Table, int]) -> None:
+    async def finish(self, last_ids: Mapping[TableClause, int]) -> None:
         await self._connection.commit()  # AUTOINCREMENT and AUTO_INCREMENT follow by themselves
         if not self._sqlite and self._written:
             # InnoDB recomputes its statistics in the background once a tenth of a table has

@@ -22,10 +22,15 @@ class SqlFavorites:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def add(self, *, user_id: int, article_id: int) -> None:
+    async def add(self, *, user_id: int, article_id: int, at: datetime) -> None:
         created_at = await self._created_at(article_id)
         # The article's created_at is the favorite's sort key in its user's ?favorited= list.
-        values = {"user_id": user_id, "article_id": article_id, "article_created_at": created_at}
+        values = {
+            "user_id": user_id,
+            "article_id": article_id,
+            "article_created_at": created_at,
+            "favorited_at": at,
+        }
         async with missing_reference_as_not_found("article"):  # deleted meanwhile
             added = await inserted_unless_present(self._connection, favorite, values=values)
         if added:

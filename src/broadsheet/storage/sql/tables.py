@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -62,6 +64,8 @@ user_account = Table(
     Column("image", Text),
     Column("articles_count", Integer, nullable=False, server_default="0", comment="written"),
     Column("favorites_count", Integer, nullable=False, server_default="0", comment="favorited"),
+    Column("role", String(16), comment="admin, moderator, or none"),
+    Column("suspended", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("username_key"),
     UniqueConstraint("email"),
     **_MARIADB,
@@ -106,6 +110,8 @@ article_tag = Table(
     # straight from this index instead of joining and sorting every match.
     Column("created_at", UtcDateTime, nullable=False, comment="the article's"),
     Index(None, "tag", "created_at", "article_id"),
+    # Tag trends: a window's tagged articles, grouped by tag, from the index alone.
+    Index(None, "created_at", "tag"),
     **_MARIADB,
 )
 
@@ -115,8 +121,20 @@ favorite = Table(
     Column("user_id", Integer, _user_fk(), primary_key=True),
     Column("article_id", Integer, _article_fk(), primary_key=True),
     Column("article_created_at", UtcDateTime, nullable=False, comment="the article's"),
+    Column("favorited_at", UtcDateTime, nullable=False),
     Index(None, "article_id"),
     Index(None, "user_id", "article_created_at", "article_id"),
+    # Trending articles: a window's favorites, grouped by article, from the index alone.
+    Index(None, "favorited_at", "article_id", "article_created_at"),
+    **_MARIADB,
+)
+
+# The tags a reader subscribes to: their wider feed (``GET /api/articles/feed?include=tags``).
+tag_subscription = Table(
+    "tag_subscription",
+    metadata,
+    Column("user_id", Integer, _user_fk(), primary_key=True),
+    Column("tag", BinaryString(64), primary_key=True),
     **_MARIADB,
 )
 
@@ -151,6 +169,21 @@ comment = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index(None, "article_id", "created_at"),
     Index(None, "author_id"),
+    **_MARIADB,
+    **_NO_ID_REUSE,
+)
+
+# Staff actions (moderation, role grants), for admins to read. The actor is kept by name,
+# not by reference: the record outlives whatever happens to the account.
+audit_entry = Table(
+    "audit_entry",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("actor", String(64), comment="username; null: the command line"),
+    Column("action", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("reason", Text),
+    Column("at", UtcDateTime, nullable=False),
     **_MARIADB,
     **_NO_ID_REUSE,
 )

@@ -10,12 +10,16 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from broadsheet.domain.errors import TransientConflict
+from broadsheet.storage.sql.analytics import SqlAnalytics
 from broadsheet.storage.sql.articles import SqlArticles
+from broadsheet.storage.sql.audit import SqlAuditLog
 from broadsheet.storage.sql.availability import as_store_unavailable
 from broadsheet.storage.sql.comments import SqlComments
 from broadsheet.storage.sql.dialects import as_transient_conflict
 from broadsheet.storage.sql.favorites import SqlFavorites
 from broadsheet.storage.sql.follows import SqlFollows
+from broadsheet.storage.sql.graph import SqlGraph
+from broadsheet.storage.sql.subscriptions import SqlTagSubscriptions
 from broadsheet.storage.sql.tags import SqlTags
 from broadsheet.storage.sql.users import SqlUsers
 
@@ -54,6 +58,10 @@ class SqlUnitOfWork:
     favorites: SqlFavorites
     comments: SqlComments
     tags: SqlTags
+    analytics: SqlAnalytics
+    graph: SqlGraph
+    subscriptions: SqlTagSubscriptions
+    audit: SqlAuditLog
 
     def __init__(self, engine: AsyncEngine, writers: WriterQueue | None = None) -> None:
         self._engine = engine
@@ -90,6 +98,10 @@ class SqlUnitOfWork:
         self.favorites = SqlFavorites(connection)
         self.comments = SqlComments(connection)
         self.tags = SqlTags(connection)
+        self.analytics = SqlAnalytics(connection)
+        self.graph = SqlGraph(connection)
+        self.subscriptions = SqlTagSubscriptions(connection)
+        self.audit = SqlAuditLog(connection)
         return self
 
     async def __aexit__(

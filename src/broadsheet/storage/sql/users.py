@@ -9,7 +9,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter
 
 from broadsheet.domain import rules
-from broadsheet.domain.models import UNCHANGED, NewUser, Profile, User, UserChanges
+from broadsheet.domain.models import UNCHANGED, NewUser, Profile, Role, User, UserChanges
 from broadsheet.storage.sql.dialects import inserted_id, unique_violations_as_domain_errors
 from broadsheet.storage.sql.tables import follow, user_account
 
@@ -52,6 +52,8 @@ def _user_of(row: Row[Any]) -> User:
         password_hash=row.password_hash,
         bio=row.bio,
         image=row.image,
+        role=None if row.role is None else Role(row.role),
+        suspended=bool(row.suspended),
     )
 
 
@@ -104,6 +106,18 @@ class SqlUsers:
         statement = _profile_statement(viewer_id is not None)
         row = (await self._connection.execute(statement, parameters)).first()
         return None if row is None else profile_of(row)
+
+    async def set_role(self, user_id: int, role: Role | None) -> None:
+        await self._connection.execute(
+            update(user_account)
+            .where(user_account.c.id == user_id)
+            .values(role=None if role is None else role.value)
+        )
+
+    async def set_suspended(self, user_id: int, suspended: bool) -> None:
+        await self._connection.execute(
+            update(user_account).where(user_account.c.id == user_id).values(suspended=suspended)
+        )
 
     async def _one(self, condition: ColumnElement[bool]) -> User | None:
         row = (await self._connection.execute(select(user_account).where(condition))).first()

@@ -2,8 +2,20 @@
 
 from fastapi import APIRouter
 
-from broadsheet.web.api import articles, comments, profiles, tags, users
+from broadsheet.web.api import (
+    analytics,
+    articles,
+    comments,
+    graph,
+    moderation,
+    profiles,
+    search,
+    subscriptions,
+    tags,
+    users,
+)
 
 router = APIRouter(prefix="/api")
-for module in (users, profiles, articles, comments, tags):
+_BEYOND_REALWORLD = (search, analytics, graph, subscriptions, moderation)  # docs/api.md
+for module in (users, profiles, articles, comments, tags, *_BEYOND_REALWORLD):
     router.include_router(module.router)

@@ -5,7 +5,16 @@ from fastapi import APIRouter, Response, status
 from broadsheet.domain.models import ArticleFilter
 from broadsheet.services import articles
 from broadsheet.web.api import schemas
-from broadsheet.web.api.params import Author, FavoritedBy, Limit, Offset, Slug, Tag
+from broadsheet.web.api.params import (
+    Author,
+    FavoritedBy,
+    Include,
+    Limit,
+    Offset,
+    Reason,
+    Slug,
+    Tag,
+)
 from broadsheet.web.api.responses import (
     OPTIONAL_AUTH,
     errors,
@@ -44,9 +53,11 @@ async def find(
 
 @router.get("/articles/feed", operation_id="GetArticlesFeed", responses=errors(401, 422))
 async def feed(
-    viewer: Viewer, uow: Uow, limit: Limit = None, offset: Offset = None
+    viewer: Viewer, uow: Uow, limit: Limit = None, offset: Offset = None, include: Include = None
 ) -> schemas.MultipleArticlesResponse:
-    page = await articles.feed(uow, viewer_id=viewer.user_id, limit=limit, offset=offset)
+    page = await articles.feed(
+        uow, viewer_id=viewer.user_id, limit=limit, offset=offset, include=include
+    )
     return schemas.MultipleArticlesResponse.of(page)
 
 
@@ -112,10 +123,10 @@ async def update(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     operation_id="DeleteArticle",
-    responses=errors(401, 403, 404, rate_limited=True),
+    responses=errors(401, 403, 404, 422, rate_limited=True),
 )
-async def delete(slug: Slug, viewer: Writer, uow: Uow) -> None:
-    await articles.delete(uow, slug=slug, viewer_id=viewer.user_id)
+async def delete(slug: Slug, viewer: Writer, app: App, uow: Uow, reason: Reason = None) -> None:
+    await articles.delete(uow, clock=app.clock, slug=slug, viewer_id=viewer.user_id, reason=reason)
 
 
 @router.post(
@@ -123,8 +134,8 @@ async def delete(slug: Slug, viewer: Writer, uow: Uow) -> None:
     operation_id="CreateArticleFavorite",
     responses=errors(401, 404, rate_limited=True),
 )
-async def favorite(slug: Slug, viewer: Writer, uow: Uow) -> schemas.SingleArticleResponse:
-    article = await articles.favorite(uow, slug=slug, viewer_id=viewer.user_id)
+async def favorite(slug: Slug, viewer: Writer, app: App, uow: Uow) -> schemas.SingleArticleResponse:
+    article = await articles.favorite(uow, clock=app.clock, slug=slug, viewer_id=viewer.user_id)
     return schemas.SingleArticleResponse(article=schemas.Article.of_view(article))
 
 

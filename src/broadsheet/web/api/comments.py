@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from broadsheet.services import comments
 from broadsheet.web.api import schemas
-from broadsheet.web.api.params import CommentId, Slug
+from broadsheet.web.api.params import CommentId, Reason, Slug
 from broadsheet.web.api.responses import (
     OPTIONAL_AUTH,
     errors,
@@ -52,5 +52,14 @@ async def add(
     operation_id="DeleteArticleComment",
     responses=errors(401, 403, 404, 422, rate_limited=True),
 )
-async def delete(slug: Slug, comment_id: CommentId, viewer: Writer, uow: Uow) -> None:
-    await comments.delete(uow, slug=slug, comment_id=comment_id, viewer_id=viewer.user_id)
+async def delete(
+    slug: Slug, comment_id: CommentId, viewer: Writer, app: App, uow: Uow, reason: Reason = None
+) -> None:
+    await comments.delete(
+        uow,
+        clock=app.clock,
+        slug=slug,
+        comment_id=comment_id,
+        viewer_id=viewer.user_id,
+        reason=reason,
+    )

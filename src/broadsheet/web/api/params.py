@@ -13,7 +13,7 @@ from fastapi import Path, Query
 from pydantic import WithJsonSchema
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from broadsheet.domain import rules
+from broadsheet.domain import rules, search
 
 
 class ArticleSlug(StringConvertor):
@@ -63,4 +63,48 @@ FavoritedBy = Annotated[
     str | None,
     Query(description="Only articles this username favorited."),
     WithJsonSchema({"type": "string"}),
+]
+SearchText = Annotated[
+    str | None,
+    Query(
+        description='Words (stemmed: "dragons" finds "dragon"), "quoted phrases" and prefix* '
+        f"words, all of which must match; at most {search.MAX_QUERY_LENGTH} characters."
+    ),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY_LENGTH}),
+]
+Days = Annotated[
+    int | None,
+    Query(description="The window: the last this many days, compared with the ones before."),
+    WithJsonSchema(
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": rules.MAX_WINDOW_DAYS,
+            "default": rules.DEFAULT_WINDOW_DAYS,
+        }
+    ),
+]
+Top = Annotated[
+    int | None,
+    Query(description=f"How many to show: 1 to {rules.MAX_TOP}, default {rules.DEFAULT_TOP}."),
+    WithJsonSchema(
+        {"type": "integer", "minimum": 1, "maximum": rules.MAX_TOP, "default": rules.DEFAULT_TOP}
+    ),
+]
+Include = Annotated[
+    str | None,
+    Query(
+        description="`tags`: also the articles with a tag you subscribe to, each once "
+        "(beyond RealWorld: docs/api.md). Without it, RealWorld's feed."
+    ),
+    WithJsonSchema({"type": "string", "enum": list(rules.FEED_INCLUDES)}),
+]
+TagName = Annotated[str, Path(), WithJsonSchema({"type": "string", "minLength": 1})]
+Reason = Annotated[
+    str | None,
+    Query(
+        description="Staff only (beyond RealWorld: docs/api.md): why, for the audit log, "
+        f"at most {rules.MAX_REASON_LENGTH} characters."
+    ),
+    WithJsonSchema({"type": "string", "maxLength": rules.MAX_REASON_LENGTH}),
 ]

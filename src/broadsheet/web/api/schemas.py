@@ -314,3 +314,165 @@ class MultipleCommentsResponse(Wire):
 
 class TagsResponse(Wire):
     tags: list[str]
+
+
+# -- beyond RealWorld (docs/api.md) --------------------------------------------------------
+
+
+class Window(Wire):
+    """The span an analytics answer covers: ``from`` (included) to ``to`` (not)."""
+
+    model_config = ConfigDict(alias_generator=None, validate_by_name=True)
+
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+    days: int
+
+    @classmethod
+    def of(cls, window: models.Window) -> Window:
+        return cls(from_=window.start, to=window.end, days=(window.end - window.start).days)
+
+
+class TagTrend(Wire):
+    tag: str
+    articles: int  # published with the tag in the window
+    previous: int  # in the window of the same length before
+    change_: int = Field(alias="change")  # ``change`` itself names Wire's method
+
+    @classmethod
+    def of(cls, trend: models.TagTrend) -> TagTrend:
+        return cls(
+            tag=trend.tag, articles=trend.articles, previous=trend.previous, change_=trend.change
+        )
+
+
+class TagTrendsResponse(Wire):
+    window: Window
+    tags: list[TagTrend]
+
+
+class TrendingArticle(ArticleListItem):
+    favorites_in_window: int
+
+    @classmethod
+    def of_trend(cls, trend: models.TrendingArticle) -> TrendingArticle:
+        return cls(**_summary_fields(trend.article), favorites_in_window=trend.favorites)
+
+
+class TrendingResponse(Wire):
+    window: Window
+    articles: list[TrendingArticle]
+
+
+class AuthorStats(Wire):
+    profile: Profile
+    articles: int
+    favorites_received: int
+    followers: int
+    following: int
+    top_articles: list[ArticleListItem]
+
+    @classmethod
+    def of(cls, stats: models.AuthorStats) -> AuthorStats:
+        return cls(
+            profile=Profile.of(stats.profile),
+            articles=stats.articles,
+            favorites_received=stats.favorites_received,
+            followers=stats.followers,
+            following=stats.following,
+            top_articles=[ArticleListItem.of(a) for a in stats.top_articles],
+        )
+
+
+class AuthorStatsResponse(Wire):
+    stats: AuthorStats
+
+
+class Suggestion(Wire):
+    profile: Profile
+    followed_by: int  # of the people the reader follows, how many follow them
+
+    @classmethod
+    def of(cls, suggestion: models.Suggestion) -> Suggestion:
+        return cls(profile=Profile.of(suggestion.profile), followed_by=suggestion.followed_by)
+
+
+class SuggestionsResponse(Wire):
+    suggestions: list[Suggestion]
+
+
+class PathResponse(Wire):
+    path: list[Profile]
+    max_follows: int
+
+
+class Subscriptions(Wire):
+    authors: list[Profile]
+    tags: list[str]
+
+
+class SubscriptionsResponse(Wire):
+    subscriptions: Subscriptions
+
+    @classmethod
+    def of(cls, found: models.Subscriptions) -> SubscriptionsResponse:
+        return cls(
+            subscriptions=Subscriptions(
+                authors=[Profile.of(p) for p in found.authors], tags=list(found.tags)
+            )
+        )
+
+
+class TagSubscription(Wire):
+    tag: str
+    subscribed: bool
+
+
+class TagSubscriptionResponse(Wire):
+    subscription: TagSubscription
+
+    @classmethod
+    def of(cls, tag: str, *, subscribed: bool) -> TagSubscriptionResponse:
+        return cls(subscription=TagSubscription(tag=tag, subscribed=subscribed))
+
+
+class Suspension(Wire):
+    username: str
+    suspended: bool
+
+
+class SuspensionResponse(Wire):
+    suspension: Suspension
+
+    @classmethod
+    def of(cls, username: str, *, suspended: bool) -> SuspensionResponse:
+        return cls(suspension=Suspension(username=username, suspended=suspended))
+
+
+class AuditEntry(Wire):
+    id: int
+    actor: str | None  # null: the command line
+    action: str
+    target: str
+    reason: str | None
+    at: Timestamp
+
+    @classmethod
+    def of(cls, entry: models.AuditEntry) -> AuditEntry:
+        return cls(
+            id=entry.id,
+            actor=entry.actor,
+            action=entry.action.value,
+            target=entry.target,
+            reason=entry.reason,
+            at=entry.at,
+        )
+
+
+class AuditLogResponse(Wire):
+    entries: list[AuditEntry]
+    entries_count: int
+
+    @classmethod
+    def of(cls, page: models.Page[models.AuditEntry]) -> AuditLogResponse:
+        return cls(entries=[AuditEntry.of(e) for e in page.items], entries_count=page.total)
