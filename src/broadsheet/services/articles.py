@@ -141,17 +141,16 @@ async def delete(
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
-        if article.author_id != viewer.id:
-            if not rules.moderates(viewer):
-                raise Forbidden("article")
-            await moderation.record(
-                uow,
-                clock=clock,
-                actor=viewer,
-                action=AuditAction.DELETE_ARTICLE,
-                target=article.slug,
-                reason=because,
-            )
+        await moderation.authorize_removal(
+            uow,
+            clock=clock,
+            viewer=viewer,
+            subject="article",
+            author_id=article.author_id,
+            action=AuditAction.DELETE_ARTICLE,
+            target=article.slug,
+            reason=because,
+        )
         await uow.articles.delete(article.id)
         await uow.commit()
 
@@ -212,19 +211,20 @@ async def feed(
 
 @retry.on_conflict
 async def favorite(uow: UnitOfWork, *, clock: Clock, slug: str, viewer_id: int) -> ArticleView:
-    return await _mark_favorite(uow, slug, viewer_id, favorite=True, clock=clock)
+    return await _mark_favorite(uow, slug, viewer_id, at=rules.timestamp(clock.now()))
 
 
 @retry.on_conflict
 async def unfavorite(uow: UnitOfWork, *, slug: str, viewer_id: int) -> ArticleView:
-    return await _mark_favorite(uow, slug, viewer_id, favorite=False)
+    return await _mark_favorite(uow, slug, viewer_id, at=None)
 
 
 async def _mark_favorite(
-    uow: UnitOfWork, slug: str, viewer_id: int, *, favorite: bool, clock: Clock | None = None
+    uow: UnitOfWork, slug: str, viewer_id: int, *, at: datetime | None
 ) -> ArticleView:
-    """Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing.
+    """Favorite the article ``at`` that moment, or (None) take the favorite back.
 
+    Idempotent both ways: favoriting twice, or unfavoriting what isn't, changes nothing.
     The article is shown as this request left it, read after the commit (a store may count
     favorites outside the transaction); ``favorited`` is what this request made it, even if
     a concurrent toggle by the same user has committed since.
@@ -232,15 +232,13 @@ async def _mark_favorite(
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
         article = await lookups.article(uow, slug)
-        if favorite:
-            assert clock is not None
-            at = rules.timestamp(clock.now())
-            await uow.favorites.add(user_id=viewer.id, article_id=article.id, at=at)
-        else:
+        if at is None:
             await uow.favorites.remove(user_id=viewer.id, article_id=article.id)
+        else:
+            await uow.favorites.add(user_id=viewer.id, article_id=article.id, at=at)
         await uow.commit()
         view = await _view(uow, slug, viewer_id=viewer.id)
-    return replace(view, favorited=favorite)
+    return replace(view, favorited=at is not None)
 
 
 async def _owned(uow: UnitOfWork, slug: str, viewer_id: int) -> Article:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import Forbidden, NotFound
+from broadsheet.domain.errors import NotFound
 from broadsheet.domain.models import AuditAction, CommentView
 from broadsheet.domain.ports import Clock, UnitOfWork
 from broadsheet.services import lookups, moderation, retry
@@ -61,16 +61,15 @@ async def delete(
         comment = await uow.comments.get(comment_id) if rules.is_storable_id(comment_id) else None
         if comment is None or comment.article_id != article.id:
             raise NotFound("comment")
-        if comment.author_id != viewer.id:
-            if not rules.moderates(viewer):
-                raise Forbidden("comment")
-            await moderation.record(
-                uow,
-                clock=clock,
-                actor=viewer,
-                action=AuditAction.DELETE_COMMENT,
-                target=f"{article.slug}#{comment.id}",
-                reason=because,
-            )
+        await moderation.authorize_removal(
+            uow,
+            clock=clock,
+            viewer=viewer,
+            subject="comment",
+            author_id=comment.author_id,
+            action=AuditAction.DELETE_COMMENT,
+            target=f"{article.slug}#{comment.id}",
+            reason=because,
+        )
         await uow.comments.delete(comment.id)
         await uow.commit()

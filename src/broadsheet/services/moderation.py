@@ -31,6 +31,26 @@ async def record(
     )
 
 
+async def authorize_removal(
+    uow: UnitOfWork,
+    *,
+    clock: Clock,
+    viewer: User,
+    subject: str,
+    author_id: int,
+    action: AuditAction,
+    target: str,
+    reason: str | None,
+) -> None:
+    """Whoever wrote a thing may remove it; staff may remove anyone's, and that is recorded
+    in the audit log; anyone else is refused (403 on ``subject``)."""
+    if author_id == viewer.id:
+        return
+    if not rules.moderates(viewer):
+        raise Forbidden(subject)
+    await record(uow, clock=clock, actor=viewer, action=action, target=target, reason=reason)
+
+
 @retry.on_conflict
 async def grant(uow: UnitOfWork, *, clock: Clock, username: str, role: str) -> Role | None:
     """The command line's ``users grant``: the operator gives or takes a role."""
