@@ -150,7 +150,9 @@ async def test_subscriptions_made_at_once_are_one_document(store: MongoStorage) 
 
     await asyncio.gather(
         *(
-            subscriptions.subscribe(store.unit_of_work(), viewer_id=reader.id, tag="dragons")
+            subscriptions.set_subscribed(
+                store.unit_of_work(), viewer_id=reader.id, tag="dragons", subscribed=True
+            )
             for _ in range(8)
         )
     )

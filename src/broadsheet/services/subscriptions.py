@@ -21,21 +21,16 @@ def _tag(value: str) -> str:
 
 
 @retry.on_conflict
-async def subscribe(uow: UnitOfWork, *, viewer_id: int, tag: str) -> str:
+async def set_subscribed(uow: UnitOfWork, *, viewer_id: int, tag: str, subscribed: bool) -> str:
+    """Subscribe to the tag or take the subscription back; either way twice changes nothing.
+    The tag as it is stored."""
     name = _tag(tag)
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
-        await uow.subscriptions.add(user_id=viewer.id, tag=name)
-        await uow.commit()
-    return name
-
-
-@retry.on_conflict
-async def unsubscribe(uow: UnitOfWork, *, viewer_id: int, tag: str) -> str:
-    name = _tag(tag)
-    async with uow:
-        viewer = await lookups.viewer(uow, viewer_id)
-        await uow.subscriptions.remove(user_id=viewer.id, tag=name)
+        if subscribed:
+            await uow.subscriptions.add(user_id=viewer.id, tag=name)
+        else:
+            await uow.subscriptions.remove(user_id=viewer.id, tag=name)
         await uow.commit()
     return name
 

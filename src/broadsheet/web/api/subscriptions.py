@@ -33,7 +33,9 @@ async def listed(viewer: Viewer, uow: Uow) -> schemas.SubscriptionsResponse:
     responses=errors(401, 422, rate_limited=True),
 )
 async def subscribe(tag: TagName, viewer: Writer, uow: Uow) -> schemas.TagSubscriptionResponse:
-    name = await subscriptions.subscribe(uow, viewer_id=viewer.user_id, tag=tag)
+    name = await subscriptions.set_subscribed(
+        uow, viewer_id=viewer.user_id, tag=tag, subscribed=True
+    )
     return schemas.TagSubscriptionResponse.of(name, subscribed=True)
 
 
@@ -45,5 +47,7 @@ async def subscribe(tag: TagName, viewer: Writer, uow: Uow) -> schemas.TagSubscr
     responses=errors(401, 422, rate_limited=True),
 )
 async def unsubscribe(tag: TagName, viewer: Writer, uow: Uow) -> schemas.TagSubscriptionResponse:
-    name = await subscriptions.unsubscribe(uow, viewer_id=viewer.user_id, tag=tag)
+    name = await subscriptions.set_subscribed(
+        uow, viewer_id=viewer.user_id, tag=tag, subscribed=False
+    )
     return schemas.TagSubscriptionResponse.of(name, subscribed=False)
