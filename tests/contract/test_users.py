@@ -255,3 +255,26 @@ async def test_update_writes_only_the_changed_fields(storage: Storage) -> None:
     assert with_image == replace(jake, bio="new bio", image=None)
     async with storage.unit_of_work() as uow:
         assert await uow.users.get(jake.id) == with_image
+
+
+async def test_profiles_by_id_are_those_that_exist_as_the_viewer_sees_them(
+    storage: Storage,
+) -> None:
+    jake = await factories.user(storage, username="jake", bio="bio")
+    fan = await factories.user(storage, username="fan")
+    await factories.follow(storage, follower=fan, followee=jake)
+    missing = fan.id + jake.id + 1000
+
+    async with storage.unit_of_work() as uow:
+        as_fan = await uow.users.profiles([jake.id, missing, fan.id], viewer_id=fan.id)
+        as_anonymous = await uow.users.profiles([jake.id], viewer_id=None)
+        none = await uow.users.profiles([], viewer_id=fan.id)
+
+    assert as_fan == {
+        jake.id: Profile(username="jake", bio="bio", image=None, following=True),
+        fan.id: Profile(username="fan", bio=None, image=None, following=False),
+    }
+    assert as_anonymous == {
+        jake.id: Profile(username="jake", bio="bio", image=None, following=False)
+    }
+    assert none == {}

@@ -29,16 +29,11 @@ async def path(
         viewer = await lookups.optional_viewer(uow, viewer_id)
         start = await _user(uow, from_username)
         end = await _user(uow, to_username)
-        ids = await uow.graph.path(start.id, end.id, max_follows=rules.MAX_PATH_FOLLOWS)
-        profiles = []
-        for user_id in ids or []:  # at most MAX_PATH_FOLLOWS + 1 of them
-            user = await uow.users.get(user_id)
-            if user is None:  # unfollowed and deleted since: no longer a path
-                return []
-            profile = await uow.users.profile(user.username, viewer_id=viewer)
-            assert profile is not None
-            profiles.append(profile)
-        return profiles
+        ids = await uow.graph.path(start.id, end.id, max_follows=rules.MAX_PATH_FOLLOWS) or []
+        found = await uow.users.profiles(ids, viewer_id=viewer)
+        if len(found) < len(ids):  # someone on it is gone since: no longer a path
+            return []
+        return [found[user_id] for user_id in ids]
 
 
 async def _user(uow: UnitOfWork, username: str) -> User:

@@ -141,6 +141,12 @@ class MemoryUsers(_Repository):
         user = self._state.user_named(username)
         return None if user is None else self._state.profile(user, viewer_id)
 
+    async def profiles(
+        self, user_ids: Sequence[int], *, viewer_id: int | None
+    ) -> dict[int, Profile]:
+        users = self._state.users
+        return {i: self._state.profile(users[i], viewer_id) for i in user_ids if i in users}
+
     async def set_role(self, user_id: int, role: Role | None) -> None:
         self._state.users[user_id] = replace(self._state.users[user_id], role=role)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -66,6 +67,17 @@ class MongoUsers(MongoRepository):
         cursor = await self._db.users.aggregate(pipeline, session=self._session)
         found = await cursor.to_list(length=1)
         return profile_from(found[0]["author"]) if found else None
+
+    async def profiles(
+        self, user_ids: Sequence[int], *, viewer_id: int | None
+    ) -> dict[int, Profile]:
+        pipeline: list[Stage] = [
+            {"$match": {"_id": {"$in": list(user_ids)}}},
+            {"$set": {"author_id": "$_id"}},
+            *with_author(viewer_id),
+        ]
+        cursor = await self._db.users.aggregate(pipeline, session=self._session)
+        return {found["_id"]: profile_from(found["author"]) async for found in cursor}
 
     async def set_role(self, user_id: int, role: Role | None) -> None:
         await self._set_or_unset(user_id, "role", None if role is None else role.value)

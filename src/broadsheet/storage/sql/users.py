@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, false, insert, select, update
@@ -25,14 +26,28 @@ def following(signed_in: bool, followee_id: ColumnElement[int]) -> ColumnElement
     return exists().where(follow.c.follower_id == VIEWER_ID, follow.c.followee_id == followee_id)
 
 
-@functools.cache
-def _profile_statement(signed_in: bool) -> Select[Any]:
+def _profile_columns(signed_in: bool) -> Select[Any]:
     return select(
         user_account.c.username,
         user_account.c.bio,
         user_account.c.image,
         following(signed_in, user_account.c.id).label("following"),
-    ).where(user_account.c.username_key == bindparam("username_key"))
+    )
+
+
+@functools.cache
+def _profile_statement(signed_in: bool) -> Select[Any]:
+    return _profile_columns(signed_in).where(
+        user_account.c.username_key == bindparam("username_key")
+    )
+
+
+@functools.cache
+def _profiles_statement(signed_in: bool) -> Select[Any]:
+    ids: BindParameter[list[int]] = bindparam("user_ids", expanding=True)
+    return (
+        _profile_columns(signed_in).add_columns(user_account.c.id).where(user_account.c.id.in_(ids))
+    )
 
 
 def profile_of(row: Row[Any], *, prefix: str = "") -> Profile:
@@ -106,6 +121,16 @@ class SqlUsers:
         statement = _profile_statement(viewer_id is not None)
         row = (await self._connection.execute(statement, parameters)).first()
         return None if row is None else profile_of(row)
+
+    async def profiles(
+        self, user_ids: Sequence[int], *, viewer_id: int | None
+    ) -> dict[int, Profile]:
+        if not user_ids:
+            return {}
+        parameters = {"user_ids": list(user_ids), "viewer_id": viewer_id}
+        statement = _profiles_statement(viewer_id is not None)
+        rows = await self._connection.execute(statement, parameters)
+        return {row.id: profile_of(row) for row in rows}
 
     async def set_role(self, user_id: int, role: Role | None) -> None:
         await self._connection.execute(
