@@ -136,7 +136,7 @@ async def test_signed_in_readers_neither_fill_nor_read_the_cache(
     assert ok(anonymous_again[1])["profile"]["following"] is False
 
 
-async def test_refused_writes_and_sign_ins_keep_what_is_kept(
+async def test_refused_writes_sign_ins_and_subscriptions_keep_what_is_kept(
     workers: list[httpx.AsyncClient], site: tuple[Account, Account, str]
 ) -> None:
     first, second = workers
@@ -151,9 +151,11 @@ async def test_refused_writes_and_sign_ins_keep_what_is_kept(
     signed_in = await second.post(
         "/users/login", json={"user": {"email": jake.email, "password": jake.password}}
     )
+    subscribed = await second.post("/tags/dragons/subscription", headers=jane.headers)
+    unsubscribed = await second.delete("/tags/dragons/subscription", headers=jane.headers)
 
     assert [response.status_code for response in refused] == [401, 403, 422]
-    assert signed_in.status_code == 200
+    assert [r.status_code for r in (signed_in, subscribed, unsubscribed)] == [200, 200, 200]
     assert (await first.get("/articles")).headers["cache-status"] == HIT
 
 

@@ -28,8 +28,8 @@ CACHEABLE = re.compile(
     r"|profiles/[^/]+/stats|search|analytics/tags|analytics/trending)"
 )
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Writes to nothing another reader sees.
-PRIVATE_WRITES = frozenset({"/api/users/login", "/api/users/logout"})
+# Writes to nothing an anonymous reader sees: signing in and out, a reader's tag subscriptions.
+PRIVATE_WRITES = re.compile(r"/api/users/log(in|out)|/api/tags/.+/subscription")
 MAX_KEY_LENGTH = 1024
 MAX_BODY_BYTES = 512 * 1024  # a long article; the cache is for hot pages, not archives
 
@@ -44,7 +44,7 @@ class AnonymousReadCache:
             return
         pages: PageCache = scope["app"].state.broadsheet.pages
         method, path = scope["method"], scope["path"]
-        if method in UNSAFE and path not in PRIVATE_WRITES:
+        if method in UNSAFE and not PRIVATE_WRITES.fullmatch(path):
             try:
                 await self.app(scope, receive, _invalidating_before_start(send, pages))
             except BaseException:
