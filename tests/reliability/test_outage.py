@@ -39,6 +39,9 @@ HEALTH_BOUND = 2 * TIMEOUT + 1
 STREAM_SECONDS = 3.0
 CLIENTS = 3
 RECOVERY_BOUND = 15.0
+# RealWorld's reads and writes, and reads beyond it: a full-text search, an aggregation, a
+# two-hop graph query.
+KINDS = ("list", "me", "write", "search", "trending", "suggestions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,12 @@ def _ask(http: httpx.Client, what: str, token: str, serial: int) -> Answer:
         response = http.get("/api/articles")
     elif what == "me":
         response = http.get("/api/user", headers=headers)
+    elif what == "search":
+        response = http.get("/api/search", params={"q": "outage"})
+    elif what == "trending":
+        response = http.get("/api/analytics/trending")
+    elif what == "suggestions":
+        response = http.get("/api/user/suggestions", headers=headers)
     else:
         article = {"title": f"During an outage {serial}", "description": "d", "body": "b"}
         response = http.post("/api/articles", json={"article": article}, headers=headers)
@@ -93,14 +102,17 @@ def _ask(http: httpx.Client, what: str, token: str, serial: int) -> Answer:
 
 
 def _stream(url: str, token: str, seconds: float) -> list[Answer]:
-    """``CLIENTS`` clients asking in turn (list, me, write) until ``seconds`` have passed."""
+    """``CLIENTS`` clients asking in turn (``KINDS``), each at least once, until ``seconds``
+    have passed."""
     serials = itertools.count()
     deadline = time.monotonic() + seconds
 
     def client(offset: int) -> list[Answer]:
         answers = []
-        kinds = itertools.islice(itertools.cycle(["list", "me", "write"]), offset, None)
+        kinds = itertools.islice(itertools.cycle(KINDS), offset, None)
         with httpx.Client(base_url=url, timeout=60) as http:
+            # At least one each, however slowly a loaded machine starts the threads.
+            answers.append(_ask(http, next(kinds), token, next(serials)))
             while time.monotonic() < deadline:
                 answers.append(_ask(http, next(kinds), token, next(serials)))
         return answers
