@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import Invalid, NotFound
-from broadsheet.domain.models import Profile, Suggestion, User
+from broadsheet.domain.errors import Invalid
+from broadsheet.domain.models import Profile, Suggestion
 from broadsheet.domain.ports import UnitOfWork
 from broadsheet.services import lookups
 
@@ -27,17 +27,10 @@ async def path(
         raise Invalid("to", rules.BLANK)
     async with uow.read_only():
         viewer = await lookups.optional_viewer(uow, viewer_id)
-        start = await _user(uow, from_username)
-        end = await _user(uow, to_username)
+        start = await lookups.user(uow, from_username)
+        end = await lookups.user(uow, to_username)
         ids = await uow.graph.path(start.id, end.id, max_follows=rules.MAX_PATH_FOLLOWS) or []
         found = await uow.users.profiles(ids, viewer_id=viewer)
         if len(found) < len(ids):  # someone on it is gone since: no longer a path
             return []
         return [found[user_id] for user_id in ids]
-
-
-async def _user(uow: UnitOfWork, username: str) -> User:
-    user = await uow.users.get_by_username(rules.storable("username", username))
-    if user is None:
-        raise NotFound("profile")
-    return user

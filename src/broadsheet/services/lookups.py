@@ -1,4 +1,4 @@
-"""Lookups shared by use cases that need an existing viewer or article."""
+"""Lookups shared by use cases that need an existing viewer, user or article."""
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import NotFound, TokenInvalid
@@ -13,6 +13,14 @@ async def viewer(uow: UnitOfWork, viewer_id: int) -> User:
     if user is None or user.suspended:
         raise TokenInvalid
     return user
+
+
+async def user(uow: UnitOfWork, username: str) -> User:
+    """The named user, found as usernames are (NFKC, case-insensitive); 404 on "profile"."""
+    found = await uow.users.get_by_username(rules.storable("username", username))
+    if found is None:
+        raise NotFound("profile")
+    return found
 
 
 async def article(uow: UnitOfWork, slug: str) -> Article:

@@ -4,7 +4,7 @@ action is recorded in the audit log by the unit of work that takes it."""
 from __future__ import annotations
 
 from broadsheet.domain import rules
-from broadsheet.domain.errors import Forbidden, NotFound
+from broadsheet.domain.errors import Forbidden
 from broadsheet.domain.models import AuditAction, AuditEntry, NewAuditEntry, Page, Role, User
 from broadsheet.domain.ports import Clock, TokenCodec, TokenRevocations, UnitOfWork
 from broadsheet.services import lookups, retry
@@ -56,7 +56,7 @@ async def grant(uow: UnitOfWork, *, clock: Clock, username: str, role: str) -> R
     """The command line's ``users grant``: the operator gives or takes a role."""
     granted = rules.role(role)
     async with uow:
-        user = await _user(uow, username)
+        user = await lookups.user(uow, username)
         await uow.users.set_role(user.id, granted)
         target = f"{user.username} as {granted.value if granted else 'none'}"
         await record(
@@ -110,7 +110,7 @@ async def _set_suspended(
         viewer = await lookups.viewer(uow, viewer_id)
         if not rules.moderates(viewer):
             raise Forbidden("profile")
-        target = await _user(uow, username)
+        target = await lookups.user(uow, username)
         if not rules.may_suspend(viewer, target):
             raise Forbidden("profile")
         await uow.users.set_suspended(target.id, suspend)
@@ -131,10 +131,3 @@ async def audit(
         if not rules.reads_audit(viewer):
             raise Forbidden("audit")
         return await uow.audit.page(limit=size, offset=start)
-
-
-async def _user(uow: UnitOfWork, username: str) -> User:
-    user = await uow.users.get_by_username(rules.storable("username", username))
-    if user is None:
-        raise NotFound("profile")
-    return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from broadsheet.domain import rules
 from broadsheet.domain.errors import Invalid, NotFound
-from broadsheet.domain.models import Profile, User
+from broadsheet.domain.models import Profile
 from broadsheet.domain.ports import UnitOfWork
 from broadsheet.services import lookups, retry
 
@@ -22,7 +22,7 @@ async def show(uow: UnitOfWork, *, username: str, viewer_id: int | None) -> Prof
 async def follow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
-        followee = await _existing(uow, username)
+        followee = await lookups.user(uow, username)
         if followee.id == viewer.id:
             raise Invalid("profile", "cannot follow yourself")
         await uow.follows.add(follower_id=viewer.id, followee_id=followee.id)
@@ -34,14 +34,7 @@ async def follow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
 async def unfollow(uow: UnitOfWork, *, username: str, viewer_id: int) -> Profile:
     async with uow:
         viewer = await lookups.viewer(uow, viewer_id)
-        followee = await _existing(uow, username)
+        followee = await lookups.user(uow, username)
         await uow.follows.remove(follower_id=viewer.id, followee_id=followee.id)
         await uow.commit()
     return followee.as_profile(following=False)
-
-
-async def _existing(uow: UnitOfWork, username: str) -> User:
-    user = await uow.users.get_by_username(rules.storable("username", username))
-    if user is None:
-        raise NotFound("profile")
-    return user
